@@ -1,0 +1,86 @@
+/**
+ * The few things the examples need from the runtime that no Web standard offers: their
+ * command-line arguments and a shutdown signal. This is the examples' one runtime switch.
+ *
+ * @module
+ */
+
+interface DenoCli {
+  args: string[];
+  addSignalListener(signal: "SIGINT" | "SIGTERM", handler: () => void): void;
+  exit(code: number): never;
+}
+interface BunProcess {
+  argv: string[];
+  on(signal: "SIGINT" | "SIGTERM", handler: () => void): void;
+  exit(code: number): never;
+}
+
+const deno = (globalThis as unknown as { Deno?: DenoCli }).Deno;
+const proc = (globalThis as unknown as { process?: BunProcess }).process;
+
+/** The command-line arguments after the script name. */
+export function args(): string[] {
+  return deno ? deno.args : proc!.argv.slice(2);
+}
+
+/**
+ * The values of `--name VALUE` (or `--name=VALUE`), in order; empty when absent.
+ *
+ * @throws {TypeError} When the option is given without a value.
+ */
+export function options(name: string): string[] {
+  const all = args();
+  const out: string[] = [];
+  for (let i = 0; i < all.length; i++) {
+    const a = all[i]!;
+    if (a === `--${name}`) {
+      const value = all[++i];
+      if (value === undefined || value.startsWith("--")) {
+        throw new TypeError(`Cannot read --${name}: it needs a value`);
+      }
+      out.push(value);
+    } else if (a.startsWith(`--${name}=`)) {
+      out.push(a.slice(name.length + 3));
+    }
+  }
+  return out;
+}
+
+/** The last value of `--name VALUE`, or `fallback`. */
+export function option(name: string, fallback: string): string {
+  return options(name).at(-1) ?? fallback;
+}
+
+/** Whether `--name` is present. */
+export function flag(name: string): boolean {
+  return args().includes(`--${name}`);
+}
+
+/**
+ * `--port N` as a number (default 8000).
+ *
+ * @throws {RangeError} When it is not a port number.
+ */
+export function port(): number {
+  const value = option("port", "8000");
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) {
+    throw new RangeError(`Cannot listen: --port must be 0-65535, got ${value}`);
+  }
+  return n;
+}
+
+/** Runs `shutdown` once on Ctrl-C or SIGTERM, then exits. */
+export function onShutdown(shutdown: () => Promise<void>): void {
+  let started = false;
+  const handler = () => {
+    if (started) return;
+    started = true;
+    shutdown().catch((e) => console.error(e)).finally(() => (deno ?? proc!).exit(0));
+  };
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    if (deno) deno.addSignalListener(signal, handler);
+    else proc!.on(signal, handler);
+  }
+}

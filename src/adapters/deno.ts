@@ -1,0 +1,229 @@
+/**
+ * The Deno adapter: `Deno.upgradeWebSocket` behind the shared core, as a handler for any
+ * `Deno.serve` and as a standalone `serve()`.
+ *
+ * @example Mount wskit under /ws in an existing Deno server
+ * ```ts ignore
+ * import { createHandler } from "jsr:@wskit/wskit/deno";
+ *
+ * const ws = createHandler({
+ *   message(peer, message) {
+ *     peer.send(message);
+ *   },
+ * });
+ * Deno.serve((request, info) =>
+ *   new URL(request.url).pathname === "/ws"
+ *     ? ws.handle(request, info)
+ *     : new Response("Hello")
+ * );
+ * ```
+ *
+ * @module
+ */
+
+import type { SocketDriver } from "../adapter.ts";
+import { Endpoint } from "../endpoint.ts";
+import { isUpgrade, refuse, upgradeRequired } from "../handshake.ts";
+import type {
+  EndpointOptions,
+  Hooks,
+  SendStatus,
+  ServeOptions,
+  Server,
+  WebSocketEndpoint,
+} from "../hooks.ts";
+import { answerPlain, serverHandle } from "../listener.ts";
+import type { ServerPeer } from "../peer.ts";
+
+/** The part of `Deno.ServeHandlerInfo` the adapter reads. */
+export interface DenoServeInfo {
+  /** The remote address of the connection. */
+  readonly remoteAddr?: { readonly transport: string; readonly hostname?: string };
+}
+
+/**
+ * A wskit endpoint to mount in an existing `Deno.serve`.
+ *
+ * @typeParam T The per-connection data type.
+ */
+export interface DenoHandler<T = unknown> extends WebSocketEndpoint<T> {
+  /**
+   * Upgrades one request, or refuses it with a response that says why (`426` for a plain
+   * request, `400` for a malformed upgrade, whatever the `upgrade` hook returns).
+   *
+   * @param request The request `Deno.serve` received.
+   * @param info The handler info `Deno.serve` passes, for the remote address.
+   * @returns The response to return from the `Deno.serve` handler.
+   */
+  handle(request: Request, info?: DenoServeInfo): Promise<Response>;
+}
+
+/** How long after a queued send the adapter looks at `bufferedAmount` again. */
+const DRAIN_POLL_MS = 16;
+/** Above this many buffered bytes a send reports `"queued"` and a drain is awaited. */
+const QUEUED_MARK = 64 * 1024;
+
+/** One Deno socket, as the core sees it; also its event listener (no closure per event). */
+class DenoSocket implements SocketDriver {
+  #ws: WebSocket;
+  #endpoint: Endpoint<unknown>;
+  #drainTimer: ReturnType<typeof setTimeout> | undefined;
+  peer!: ServerPeer<unknown>;
+
+  constructor(ws: WebSocket, endpoint: Endpoint<unknown>) {
+    this.#ws = ws;
+    this.#endpoint = endpoint;
+    ws.addEventListener("open", this);
+    ws.addEventListener("message", this);
+    ws.addEventListener("close", this);
+    ws.addEventListener("error", this);
+  }
+
+  handleEvent(event: Event): void {
+    switch (event.type) {
+      case "message": {
+        const data = (event as MessageEvent).data;
+        this.#endpoint.received(
+          this.peer,
+          typeof data === "string" ? data : new Uint8Array(data as ArrayBuffer),
+        );
+        break;
+      }
+      case "open":
+        this.#endpoint.opened(this.peer);
+        break;
+      case "close": {
+        clearTimeout(this.#drainTimer);
+        const { code, reason } = event as CloseEvent;
+        // Deno reports code 0 when the TCP connection ended without a close frame.
+        this.#endpoint.closed(this.peer, code || 1006, reason);
+        break;
+      }
+        // "error" is always followed by "close", which carries what the application needs.
+    }
+  }
+
+  send(data: string | Uint8Array): SendStatus {
+    this.#ws.send(data);
+    if (this.#ws.bufferedAmount <= QUEUED_MARK) return "sent";
+    this.#drainTimer ??= setTimeout(() => this.#pollDrain(), DRAIN_POLL_MS);
+    return "queued";
+  }
+
+  #pollDrain(): void {
+    if (this.#ws.readyState !== WebSocket.OPEN) return;
+    if (this.#ws.bufferedAmount > QUEUED_MARK) {
+      this.#drainTimer = setTimeout(() => this.#pollDrain(), DRAIN_POLL_MS);
+      return;
+    }
+    this.#drainTimer = undefined;
+    this.#endpoint.drained(this.peer);
+  }
+
+  close(code: number, reason: string): void {
+    this.#ws.close(code, reason);
+  }
+
+  terminate(): void {
+    // Deno has no terminate(); a close without waiting is the closest it offers.
+    clearTimeout(this.#drainTimer);
+    try {
+      this.#ws.close();
+    } catch { /* already closing */ }
+  }
+
+  get bufferedAmount(): number {
+    return this.#ws.bufferedAmount;
+  }
+}
+
+/**
+ * Creates a wskit endpoint to mount in an existing `Deno.serve`.
+ *
+ * @example Echo under /ws
+ * ```ts ignore
+ * import { createHandler } from "jsr:@wskit/wskit/deno";
+ *
+ * const ws = createHandler({ message: (peer, message) => void peer.send(message) });
+ * Deno.serve((request, info) => ws.handle(request, info));
+ * ```
+ *
+ * @typeParam T The per-connection data type.
+ * @param hooks The application's hooks.
+ * @param options Endpoint options.
+ * @returns The handler, with the endpoint's peers, stats, publish and close.
+ */
+export function createHandler<T = unknown>(
+  hooks: Hooks<T>,
+  options: EndpointOptions = {},
+): DenoHandler<T> {
+  const endpoint = new Endpoint<T>(hooks, options);
+  const core = endpoint as unknown as Endpoint<unknown>;
+  return {
+    get peers() {
+      return endpoint.peers;
+    },
+    stats: () => endpoint.stats(),
+    publish: (topic, data) => endpoint.publish(topic, data),
+    close: (code, reason) => endpoint.close(code, reason),
+    async handle(request: Request, info?: DenoServeInfo): Promise<Response> {
+      if (!isUpgrade(request)) return upgradeRequired();
+      // The remote address must be read before the upgrade invalidates the request.
+      const addr = info?.remoteAddr;
+      const remoteAddress = addr && addr.transport === "tcp" ? addr.hostname : undefined;
+      const accepted = await endpoint.accept(request, remoteAddress);
+      if (accepted instanceof Response) return accepted;
+      let upgraded;
+      try {
+        upgraded = Deno.upgradeWebSocket(request, { protocol: accepted.init.protocol });
+      } catch (error) {
+        return refuse(400, `Cannot upgrade: ${(error as Error).message}`);
+      }
+      const { socket, response } = upgraded;
+      accepted.headers?.forEach((value, name) => response.headers.append(name, value));
+      const driver = new DenoSocket(socket, core);
+      driver.peer = core.createPeer(accepted.init, driver);
+      return response;
+    },
+  };
+}
+
+/**
+ * Starts a Deno server whose every upgrade request goes to `hooks`.
+ *
+ * @example Echo server on a free port
+ * ```ts ignore
+ * import { serve } from "jsr:@wskit/wskit/deno";
+ *
+ * const server = await serve({ message: (peer, m) => void peer.send(m) }, { port: 0 });
+ * console.log(server.url);
+ * await server.close();
+ * ```
+ *
+ * @typeParam T The per-connection data type.
+ * @param hooks The application's hooks.
+ * @param options Where to listen, a `fetch` for plain requests, endpoint options.
+ * @returns The running server.
+ */
+export function serve<T = unknown>(
+  hooks: Hooks<T>,
+  options: ServeOptions = {},
+): Promise<Server<T>> {
+  const handler = createHandler(hooks, options);
+  const fetch = options.fetch;
+  const server = Deno.serve(
+    {
+      port: options.port ?? 8000,
+      hostname: options.hostname ?? "127.0.0.1",
+      onListen() {},
+    },
+    (request, info) =>
+      isUpgrade(request) ? handler.handle(request, info) : answerPlain(request, fetch),
+  );
+  const addr = server.addr as Deno.NetAddr;
+  return Promise.resolve(serverHandle(handler, {
+    hostname: addr.hostname,
+    port: addr.port,
+    stop: () => server.shutdown(),
+  }));
+}

@@ -1,0 +1,192 @@
+/**
+ * The hook and option types that applications write against. Nothing here touches a runtime.
+ *
+ * @module
+ */
+
+import type { Peer } from "./peer.ts";
+
+/**
+ * A message as the hooks receive it, the same on every runtime: text frames arrive as
+ * `string`, binary frames as `Uint8Array` (never a Bun `Buffer`, `Blob` or bare `ArrayBuffer`).
+ */
+export type Message = string | Uint8Array;
+
+/** What `send` and `publish` accept: text, or bytes in any buffer form. */
+export type SendData = string | ArrayBuffer | ArrayBufferView;
+
+/**
+ * What happened to one `send`:
+ * - `"sent"`: handed to the runtime's socket;
+ * - `"queued"`: accepted, but the socket is over its backpressure mark (wait for `drain`);
+ * - `"dropped"`: not sent, because the peer is not open or its outbound limit is exceeded.
+ */
+export type SendStatus = "sent" | "queued" | "dropped";
+
+/** The code and reason of a closed connection, exactly as the close frame carried them. */
+export interface CloseDetails {
+  /** Close code: 1000 normal, 1001 going away, 1006 closed without a close frame, ... */
+  code: number;
+  /** Close reason, possibly empty. */
+  reason: string;
+}
+
+/** What is known about an upgrade request besides the `Request` itself. */
+export interface UpgradeInfo {
+  /** The client's IP address, when the runtime reports it. */
+  remoteAddress: string | undefined;
+  /** Subprotocols the client offered in `Sec-WebSocket-Protocol`, in its order. */
+  protocols: string[];
+}
+
+/**
+ * The upgrade hook's way of accepting a connection.
+ *
+ * @typeParam T The per-connection data type.
+ */
+export interface UpgradeAccept<T> {
+  /** Per-connection data, available as `peer.data` in every later hook. */
+  data?: T;
+  /** Extra headers for the `101 Switching Protocols` response (cookies, for instance). */
+  headers?: HeadersInit;
+  /**
+   * The subprotocol to speak, one of those the client offered. When left out, no
+   * `Sec-WebSocket-Protocol` header is sent, whatever the client offered.
+   */
+  protocol?: string;
+}
+
+/**
+ * What the upgrade hook may return: an {@linkcode UpgradeAccept} (or nothing) to accept, or a
+ * `Response` to refuse with that response. Throwing a `Response` refuses as well.
+ */
+export type UpgradeResult<T> = UpgradeAccept<T> | Response | undefined | void;
+
+/** A value or a promise of it. */
+export type Awaitable<T> = T | Promise<T>;
+
+/**
+ * Lifecycle hooks of a WebSocket endpoint. Every hook is optional.
+ *
+ * A hook that throws or returns a rejected promise does not take the server down: the error
+ * goes to the `error` hook (or to the console without one) and that peer is closed with 1011.
+ *
+ * @typeParam T The per-connection data type, set by the `upgrade` hook.
+ */
+export interface Hooks<T = unknown> {
+  /**
+   * Decides whether to accept an upgrade request. Return nothing to accept with no data,
+   * an {@linkcode UpgradeAccept} to accept with data, headers or a subprotocol, or a
+   * `Response` to refuse (for example `new Response("Unauthorized", { status: 401 })`).
+   */
+  upgrade?(request: Request, info: UpgradeInfo): Awaitable<UpgradeResult<T>>;
+  /** Called once the connection is open. */
+  open?(peer: Peer<T>): Awaitable<void>;
+  /** Called for every application message, in arrival order. */
+  message?(peer: Peer<T>, message: Message): Awaitable<void>;
+  /** Called exactly once per opened peer, when its connection has closed. */
+  close?(peer: Peer<T>, details: CloseDetails): Awaitable<void>;
+  /**
+   * Called with an error thrown by another hook. `peer` is `null` when the failure came from
+   * the `upgrade` hook, before a peer existed.
+   */
+  error?(peer: Peer<T> | null, error: unknown): Awaitable<void>;
+  /**
+   * Called when a peer whose sends were queued has flushed its outbound buffer. Native on
+   * Bun; on Deno the adapter polls the socket's `bufferedAmount` after a queued send.
+   */
+  drain?(peer: Peer<T>): Awaitable<void>;
+}
+
+/** The application-level heartbeat that the server answers on its own. */
+export interface HeartbeatOptions {
+  /** The text message a client sends as a ping. */
+  ping: string;
+  /** The text message the server answers with. */
+  pong: string;
+}
+
+/** Options shared by `serve()` and the mountable handlers. */
+export interface EndpointOptions {
+  /**
+   * The application-level heartbeat the server answers before the `message` hook would see
+   * it, or `false` to hand every message to the application.
+   *
+   * @default {{ ping: "wskit:ping", pong: "wskit:pong" }}
+   */
+  heartbeat?: HeartbeatOptions | false;
+  /**
+   * How long `close()` waits for peers to finish the closing handshake before it drops the
+   * remaining connections, in milliseconds.
+   *
+   * @default {3000}
+   */
+  closeTimeout?: number;
+}
+
+/** Options of `serve()`. */
+export interface ServeOptions extends EndpointOptions {
+  /**
+   * TCP port to listen on; `0` picks a free one (read it from the returned `port`).
+   *
+   * @default {8000}
+   */
+  port?: number;
+  /**
+   * Interface to listen on. Use `"0.0.0.0"` to accept connections from other machines.
+   *
+   * @default {"127.0.0.1"}
+   */
+  hostname?: string;
+  /**
+   * Answers plain HTTP requests (a page, a health check) on the same port. Without it a
+   * plain request gets `426 Upgrade Required`.
+   */
+  fetch?: (request: Request) => Awaitable<Response>;
+}
+
+/** Counters and gauges of an endpoint, as `stats()` reports them. */
+export interface ServerStats {
+  /** Open connections. */
+  peers: number;
+  /** Topics with at least one local subscriber. */
+  topics: number;
+  /** Local subscribers per topic. */
+  subscribers: Record<string, number>;
+}
+
+/**
+ * What `serve()` and the mountable handlers have in common: the open peers, topics and a
+ * graceful shutdown.
+ *
+ * @typeParam T The per-connection data type.
+ */
+export interface WebSocketEndpoint<T = unknown> {
+  /** The open peers, by id. */
+  readonly peers: ReadonlyMap<string, Peer<T>>;
+  /** A snapshot of the endpoint's counters. */
+  stats(): ServerStats;
+  /** Sends `data` to every subscriber of `topic`. */
+  publish(topic: string, data: SendData): void;
+  /**
+   * Stops accepting upgrades (new ones get `503`), closes every peer with `code` and
+   * resolves once every peer's `close` hook has run.
+   */
+  close(code?: number, reason?: string): Promise<void>;
+}
+
+/**
+ * A running server, as returned by `serve()`.
+ *
+ * @typeParam T The per-connection data type.
+ */
+export interface Server<T = unknown> extends WebSocketEndpoint<T> {
+  /** The WebSocket URL clients connect to, such as `ws://127.0.0.1:8000/`. */
+  readonly url: string;
+  /** The port the server listens on. */
+  readonly port: number;
+  /** The interface the server listens on. */
+  readonly hostname: string;
+  /** Resolves once the server has stopped listening. */
+  readonly finished: Promise<void>;
+}

@@ -1,0 +1,101 @@
+/**
+ * The topic registry: the one place that knows who listens to what, and that fans a
+ * published message out to the local subscribers.
+ *
+ * On Bun the fan-out is the runtime's native publish (one native loop, no JS per delivery);
+ * the hub still keeps the membership so that stats and shutdown work the same everywhere.
+ * On Deno the fan-out is one tight loop over the subscriber set, with the message
+ * normalized once before it.
+ *
+ * @module
+ */
+
+import type { NativeFanout } from "./adapter.ts";
+import { OPEN, type ServerPeer } from "./peer.ts";
+
+// deno-lint-ignore no-explicit-any
+type AnyPeer = ServerPeer<any>;
+
+/** Topic membership and local fan-out for one endpoint. */
+export class Hub {
+  #topics = new Map<string, Set<AnyPeer>>();
+  #native: NativeFanout | undefined;
+  #prefix: string;
+
+  /**
+   * @param native The runtime's own fan-out, when it has one.
+   * @param prefix Prepended to native topic names, so that endpoints sharing one Bun server
+   * (whose topics are server-wide) do not hear each other.
+   */
+  constructor(native?: NativeFanout, prefix = "") {
+    this.#native = native;
+    this.#prefix = prefix;
+  }
+
+  /** Adds `peer` to `topic`. */
+  subscribe(peer: AnyPeer, topic: string): void {
+    let set = this.#topics.get(topic);
+    if (!set) this.#topics.set(topic, set = new Set());
+    set.add(peer);
+    if (this.#native) peer.socket.subscribe!(this.#prefix + topic);
+  }
+
+  /** Removes `peer` from `topic`. */
+  unsubscribe(peer: AnyPeer, topic: string): void {
+    this.#leave(peer, topic);
+    if (this.#native) peer.socket.unsubscribe!(this.#prefix + topic);
+  }
+
+  /** Removes a closed peer from all its topics (the runtime has already dropped the socket). */
+  remove(peer: AnyPeer): void {
+    for (const topic of peer.topics) this.#leave(peer, topic);
+  }
+
+  #leave(peer: AnyPeer, topic: string): void {
+    const set = this.#topics.get(topic);
+    if (set?.delete(peer) && set.size === 0) this.#topics.delete(topic);
+  }
+
+  /**
+   * Delivers `data` to the local subscribers of `topic`, except `except`.
+   *
+   * @param topic The topic.
+   * @param data The normalized message.
+   * @param except A peer to leave out (the publisher), if any.
+   */
+  publish(topic: string, data: string | Uint8Array, except?: AnyPeer): void {
+    const set = this.#topics.get(topic);
+    if (!set) return;
+    const native = this.#native;
+    if (native) {
+      if (except && except.readyState === OPEN) {
+        // Bun's ws.publish leaves the sender out, but delivers nothing once the sender is
+        // closing (bun#6691); then the server-wide publish is the right call.
+        if (set.size > 1 || !set.has(except)) except.socket.publish!(this.#prefix + topic, data);
+      } else {
+        native.publish(this.#prefix + topic, data);
+      }
+      return;
+    }
+    for (const peer of set) {
+      if (peer !== except) peer.send(data);
+    }
+  }
+
+  /** Local subscribers of `topic`. */
+  subscriberCount(topic: string): number {
+    return this.#topics.get(topic)?.size ?? 0;
+  }
+
+  /** Topics with at least one local subscriber. */
+  get topicCount(): number {
+    return this.#topics.size;
+  }
+
+  /** Local subscribers per topic. */
+  subscribers(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [topic, set] of this.#topics) out[topic] = set.size;
+    return out;
+  }
+}

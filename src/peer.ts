@@ -1,0 +1,219 @@
+/**
+ * `Peer`: one server-side connection, the same object on Deno and Bun.
+ *
+ * @module
+ */
+
+import type { SocketDriver } from "./adapter.ts";
+import type { SendData, SendStatus } from "./hooks.ts";
+import type { Hub } from "./hub.ts";
+
+/** Options of {@linkcode Peer.publish}. */
+export interface PublishOptions {
+  /**
+   * Deliver to the publishing peer as well, if it is subscribed to the topic.
+   *
+   * @default {false}
+   */
+  self?: boolean;
+}
+
+/**
+ * One WebSocket connection as the hooks see it.
+ *
+ * @typeParam T The per-connection data type, set by the `upgrade` hook.
+ */
+export interface Peer<T = unknown> {
+  /** A unique, stable id (a random UUID). */
+  readonly id: string;
+  /** Per-connection data from the `upgrade` hook; the application may replace it. */
+  data: T;
+  /** The URL of the upgrade request. */
+  readonly url: URL;
+  /** The headers of the upgrade request. */
+  readonly headers: Headers;
+  /** The client's IP address, when the runtime reports it. */
+  readonly remoteAddress: string | undefined;
+  /** The negotiated subprotocol, or `""`. */
+  readonly protocol: string;
+  /** 0 connecting, 1 open, 2 closing, 3 closed (the `WebSocket` constants). */
+  readonly readyState: number;
+  /** Bytes accepted by `send` that the runtime has not written to the network yet. */
+  readonly bufferedAmount: number;
+  /** The topics this peer is subscribed to. */
+  readonly topics: ReadonlySet<string>;
+  /**
+   * Sends one message: a string as a text frame, bytes as a binary frame.
+   *
+   * @returns What happened to the message; see {@linkcode SendStatus}.
+   */
+  send(data: SendData): SendStatus;
+  /** Subscribes to `topic`; a no-op when already subscribed. */
+  subscribe(topic: string): void;
+  /** Unsubscribes from `topic`; a no-op when not subscribed. */
+  unsubscribe(topic: string): void;
+  /** Sends `data` to every subscriber of `topic` except this peer (unless `self: true`). */
+  publish(topic: string, data: SendData, options?: PublishOptions): void;
+  /**
+   * Starts the closing handshake.
+   *
+   * @param code 1000 (the default), 1001-1003, 1007-1014 or 3000-4999.
+   * @param reason At most 123 bytes of UTF-8.
+   * @throws {RangeError} When the code or reason cannot go into a close frame.
+   */
+  close(code?: number, reason?: string): void;
+  /** Drops the connection at once, without a closing handshake. */
+  terminate(): void;
+}
+
+/** What the adapter knows about a connection when it creates its peer. */
+export interface PeerInit<T> {
+  data: T;
+  url: URL;
+  headers: Headers;
+  remoteAddress: string | undefined;
+  protocol: string;
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * Normalizes what users may pass to `send` into what sockets take: a string or a
+ * `Uint8Array` view (no copy).
+ *
+ * @throws {TypeError} For anything that is neither text nor bytes.
+ */
+export function toFrame(data: SendData): string | Uint8Array {
+  if (typeof data === "string" || data instanceof Uint8Array) return data;
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  if (ArrayBuffer.isView(data)) {
+    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  }
+  throw new TypeError(`Cannot send: expected a string or bytes, got ${describe(data)}`);
+}
+
+function describe(x: unknown): string {
+  if (x === null) return "null";
+  if (typeof x === "object") return (x as object).constructor?.name ?? "object";
+  return typeof x;
+}
+
+/**
+ * Checks that a close code and reason can be put into a close frame.
+ *
+ * @throws {RangeError} When they cannot.
+ */
+export function checkClose(code: number, reason: string): void {
+  const valid = Number.isInteger(code) &&
+    ((code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) ||
+      (code >= 3000 && code <= 4999));
+  if (!valid) {
+    throw new RangeError(
+      `Cannot close: code ${code} is not 1000-1003, 1007-1014 or 3000-4999`,
+    );
+  }
+  if (reason.length > 41 && encoder.encode(reason).length > 123) {
+    throw new RangeError("Cannot close: the reason is longer than 123 bytes of UTF-8");
+  }
+}
+
+/** The state a peer is in, as `readyState` numbers. */
+export const CONNECTING = 0;
+/** Open: sends go out. */
+export const OPEN = 1;
+/** `close()` was called; waiting for the peer's close frame. */
+export const CLOSING = 2;
+/** Closed: the close hook has run or is running. */
+export const CLOSED = 3;
+
+/** The one implementation of {@linkcode Peer}, shared by both adapters. */
+export class ServerPeer<T = unknown> implements Peer<T> {
+  readonly id: string = crypto.randomUUID();
+  data: T;
+  readonly url: URL;
+  readonly headers: Headers;
+  readonly remoteAddress: string | undefined;
+  readonly protocol: string;
+  #state: number = CONNECTING;
+  #topics = new Set<string>();
+  #socket: SocketDriver;
+  #hub: Hub;
+
+  constructor(init: PeerInit<T>, socket: SocketDriver, hub: Hub) {
+    this.data = init.data;
+    this.url = init.url;
+    this.headers = init.headers;
+    this.remoteAddress = init.remoteAddress;
+    this.protocol = init.protocol;
+    this.#socket = socket;
+    this.#hub = hub;
+  }
+
+  get readyState(): number {
+    return this.#state;
+  }
+
+  get bufferedAmount(): number {
+    return this.#state === CLOSED ? 0 : this.#socket.bufferedAmount;
+  }
+
+  get topics(): ReadonlySet<string> {
+    return this.#topics;
+  }
+
+  /** The adapter's socket, for the hub's native fan-out. */
+  get socket(): SocketDriver {
+    return this.#socket;
+  }
+
+  send(data: SendData): SendStatus {
+    if (this.#state !== OPEN) return "dropped";
+    return this.#socket.send(toFrame(data));
+  }
+
+  subscribe(topic: string): void {
+    if (this.#state === CLOSED || this.#topics.has(topic)) return;
+    this.#topics.add(topic);
+    this.#hub.subscribe(this, topic);
+  }
+
+  unsubscribe(topic: string): void {
+    if (this.#state === CLOSED || !this.#topics.delete(topic)) return;
+    this.#hub.unsubscribe(this, topic);
+  }
+
+  publish(topic: string, data: SendData, options?: PublishOptions): void {
+    this.#hub.publish(topic, toFrame(data), options?.self ? undefined : this);
+  }
+
+  close(code = 1000, reason = ""): void {
+    checkClose(code, reason);
+    if (this.#state >= CLOSING) return;
+    this.#state = CLOSING;
+    this.#socket.close(code, reason);
+  }
+
+  terminate(): void {
+    if (this.#state === CLOSED) return;
+    this.#state = CLOSING;
+    this.#socket.terminate();
+  }
+
+  /** Marks the peer open; called by the core when the runtime reports the open. */
+  markOpen(): void {
+    if (this.#state === CONNECTING) this.#state = OPEN;
+  }
+
+  /**
+   * Marks the peer closed and takes it out of the hub. `topics` keeps what it had, so that
+   * the close hook can still tell its rooms that it left.
+   *
+   * @returns `false` when it was already closed.
+   */
+  markClosed(): boolean {
+    if (this.#state === CLOSED) return false;
+    this.#state = CLOSED;
+    this.#hub.remove(this);
+    return true;
+  }
+}

@@ -1,0 +1,217 @@
+/**
+ * Child processes on both runtimes (`Deno.Command`, `Bun.spawn`): the examples as real
+ * servers, and the other runtime as a client.
+ */
+
+import { deferred, within } from "./_wait.ts";
+
+/** The repository root, as a path ending in "/". */
+export const root: string = decodeURIComponent(new URL("..", import.meta.url).pathname);
+
+/** The path of a runtime's binary installed by `npm install`. */
+export function runtimeBin(runtime: "deno" | "bun"): string {
+  return `${root}node_modules/.bin/${runtime}`;
+}
+
+/** A running child process whose output lines are collected. */
+export interface Child {
+  readonly pid: number;
+  /** Every stdout line so far. */
+  readonly lines: string[];
+  /** Everything on stderr so far. */
+  stderr(): string;
+  /** Resolves with the first stdout line (past or future) that matches `re`. */
+  waitForLine(re: RegExp, timeout?: number): Promise<string>;
+  /** Sends a signal. */
+  kill(signal?: "SIGTERM" | "SIGKILL" | "SIGINT" | "SIGSTOP" | "SIGCONT"): void;
+  /** Writes to stdin. */
+  write(text: string): Promise<void>;
+  /** Resolves with the exit code once the process has exited and its output is read. */
+  readonly exited: Promise<number>;
+}
+
+interface DenoSpawn {
+  Command: new (cmd: string, o: unknown) => {
+    spawn(): {
+      pid: number;
+      stdout: ReadableStream<Uint8Array>;
+      stderr: ReadableStream<Uint8Array>;
+      stdin: WritableStream<Uint8Array>;
+      status: Promise<{ code: number; signal: string | null }>;
+      kill(s?: string): void;
+    };
+  };
+}
+interface BunSpawn {
+  spawn(cmd: string[], o: unknown): {
+    pid: number;
+    stdout: ReadableStream<Uint8Array>;
+    stderr: ReadableStream<Uint8Array>;
+    stdin: { write(t: string): void; flush(): void; end(): void };
+    exited: Promise<number>;
+    kill(s?: string | number): void;
+  };
+}
+
+const deno = (globalThis as unknown as { Deno?: DenoSpawn }).Deno;
+const bun = (globalThis as unknown as { Bun?: BunSpawn }).Bun;
+
+async function collect(
+  stream: ReadableStream<Uint8Array>,
+  onLine: (l: string) => void,
+  onText: (t: string) => void,
+) {
+  const decoder = new TextDecoder();
+  let rest = "";
+  const reader = stream.getReader();
+  try {
+    while (true) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      const text = decoder.decode(value, { stream: true });
+      onText(text);
+      rest += text;
+      let nl;
+      while ((nl = rest.indexOf("\n")) >= 0) {
+        onLine(rest.slice(0, nl));
+        rest = rest.slice(nl + 1);
+      }
+    }
+  } catch { /* the process went away */ }
+  if (rest) onLine(rest);
+}
+
+/** Spawns `cmd args` with piped stdin, stdout and stderr. */
+export function spawn(cmd: string, args: string[]): Child {
+  const lines: string[] = [];
+  let err = "";
+  const waiters: { re: RegExp; resolve: (l: string) => void }[] = [];
+  const onLine = (line: string) => {
+    lines.push(line);
+    for (const w of [...waiters]) {
+      if (w.re.test(line)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(line);
+      }
+    }
+  };
+  let pid: number;
+  let kill: (s: string) => void;
+  let write: (t: string) => Promise<void>;
+  let exitCode: Promise<number>;
+  let closeStdin: () => Promise<void>;
+  if (deno) {
+    const p = new deno.Command(cmd, {
+      args,
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    pid = p.pid;
+    kill = (s) => {
+      try {
+        p.kill(s);
+      } catch { /* already gone */ }
+    };
+    const stdin = p.stdin.getWriter();
+    const enc = new TextEncoder();
+    write = (t) => stdin.write(enc.encode(t));
+    closeStdin = () => stdin.close().catch(() => {});
+    exitCode = p.status.then((s) => s.code);
+    const out = collect(p.stdout, onLine, () => {});
+    const errs = collect(p.stderr, () => {}, (t) => err += t);
+    exitCode = Promise.all([exitCode, out, errs]).then(([c]) => c);
+  } else {
+    const p = bun!.spawn([cmd, ...args], { stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+    pid = p.pid;
+    kill = (s) => p.kill(s);
+    write = (t) => {
+      p.stdin.write(t);
+      p.stdin.flush();
+      return Promise.resolve();
+    };
+    closeStdin = () => {
+      try {
+        p.stdin.end();
+      } catch { /* closed */ }
+      return Promise.resolve();
+    };
+    const out = collect(p.stdout, onLine, () => {});
+    const errs = collect(p.stderr, () => {}, (t) => err += t);
+    exitCode = Promise.all([p.exited, out, errs]).then(([c]) => c);
+  }
+  const exited = exitCode.then(async (c) => {
+    await closeStdin();
+    return c;
+  });
+  return {
+    pid,
+    lines,
+    stderr: () => err,
+    waitForLine(re, timeout = 10_000) {
+      const seen = lines.find((l) => re.test(l));
+      if (seen !== undefined) return Promise.resolve(seen);
+      const d = deferred<string>();
+      waiters.push({ re, resolve: d.resolve });
+      const failed = exited.then((code) => {
+        throw new Error(
+          `process exited (${code}) before printing ${re}; stderr:\n${err}\nstdout:\n${
+            lines.join("\n")
+          }`,
+        );
+      });
+      return within(Promise.race([d.promise, failed]), `a line matching ${re}`, timeout);
+    },
+    kill: (s = "SIGTERM") => kill(s),
+    write: (t) => write(t),
+    exited,
+  };
+}
+
+/** Arguments that run `file` on `runtime` as the README says (`--allow-net` only on Deno). */
+export function runArgs(
+  runtime: "deno" | "bun",
+  file: string,
+  args: string[] = [],
+): [string, string[]] {
+  const path = `${root}${file}`;
+  return runtime === "deno"
+    ? [runtimeBin("deno"), ["run", "--allow-net", path, ...args]]
+    : [runtimeBin("bun"), ["run", path, ...args]];
+}
+
+/** A started example and the URL it printed. */
+export interface RunningExample {
+  child: Child;
+  url: string;
+  port: number;
+  /** Sends SIGTERM and waits for the process to exit; returns the exit code. */
+  stop(): Promise<number>;
+}
+
+/** Starts `examples/<name>.ts` on `runtime` and waits for the line with its URL. */
+export async function startExample(
+  runtime: "deno" | "bun",
+  name: string,
+  args: string[] = [],
+): Promise<RunningExample> {
+  const [cmd, argv] = runArgs(runtime, `examples/${name}.ts`, args);
+  const child = spawn(cmd, argv);
+  try {
+    const line = await child.waitForLine(/ws:\/\/\S+/, 15_000);
+    const url = /ws:\/\/\S+/.exec(line)![0];
+    return {
+      child,
+      url,
+      port: Number(new URL(url).port),
+      async stop() {
+        child.kill("SIGTERM");
+        return await within(child.exited, `exit of ${name} on ${runtime}`, 10_000);
+      },
+    };
+  } catch (error) {
+    child.kill("SIGKILL");
+    await child.exited;
+    throw error;
+  }
+}

@@ -1,0 +1,91 @@
+// The mountable handlers inside a plain Deno.serve / Bun.serve app (see fixtures/mount.ts).
+
+import { assertEquals } from "@std/assert";
+import { createHandler as bunHandler } from "../src/adapters/bun.ts";
+import { createHandler as denoHandler } from "../src/adapters/deno.ts";
+import { runtime, test } from "./_harness.ts";
+import { mount } from "./fixtures/mount.ts";
+import { rawHttp, upgradeRequest } from "./_tcp.ts";
+import { waitFor } from "./_wait.ts";
+import { TestClient } from "./_ws.ts";
+
+test(`createHandler() mounts under /ws in a plain ${runtime} server beside its own routes`, async () => {
+  const app = mount<{ n: number }>({
+    upgrade: () => ({ data: { n: 41 } }),
+    open: (peer) => peer.subscribe("t"),
+    message(peer, m) {
+      peer.data.n++;
+      peer.send(`${m}:${peer.data.n}`);
+    },
+  });
+  try {
+    assertEquals(await (await fetch(app.base)).text(), "app page");
+    const c = await TestClient.connect(`${app.base.replace("http", "ws")}ws`);
+    c.send("hi");
+    assertEquals(await c.next(), "hi:42");
+    await waitFor(() => app.endpoint.stats().subscribers.t === 1, "the subscription");
+    app.endpoint.publish("t", "broadcast");
+    assertEquals(await c.next(), "broadcast");
+    const plain = await rawHttp(
+      Number(new URL(app.base).port),
+      "GET /ws HTTP/1.1\r\nhost: x\r\n\r\n",
+    );
+    assertEquals(plain.status, 426);
+    const bad = await rawHttp(
+      Number(new URL(app.base).port),
+      upgradeRequest("/ws", { "sec-websocket-version": "7" }),
+    );
+    assertEquals(bad.status, 400);
+    await app.endpoint.close();
+    assertEquals((await c.closed).code, 1001);
+  } finally {
+    await app.close();
+  }
+});
+
+test("two handlers on one server keep their topics apart", async () => {
+  // On Bun, native topics are server-wide; the adapter namespaces them per handler.
+  if (runtime === "deno") {
+    const a = denoHandler({ open: (p) => p.subscribe("room") });
+    const b = denoHandler({ open: (p) => p.subscribe("room") });
+    const server = Deno.serve(
+      { port: 0, hostname: "127.0.0.1", onListen() {} },
+      (req, info) => (new URL(req.url).pathname === "/a" ? a : b).handle(req, info),
+    );
+    await check(`ws://127.0.0.1:${server.addr.port}`, a, b);
+    await server.shutdown();
+  } else {
+    const a = bunHandler({ open: (p) => p.subscribe("room") });
+    const b = bunHandler({ open: (p) => p.subscribe("room") });
+    const bun = (globalThis as unknown as {
+      Bun: { serve(o: unknown): { port: number; stop(f: boolean): Promise<void> } };
+    }).Bun;
+    const server = bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      fetch: (req: Request, srv: Parameters<typeof a.upgrade>[1]) =>
+        (new URL(req.url).pathname === "/a" ? a : b).upgrade(req, srv),
+      websocket: a.websocket,
+      // Both handlers' websocket objects dispatch through the socket's own data, so either
+      // one serves both endpoints.
+    });
+    await check(`ws://127.0.0.1:${server.port}`, a, b);
+    await server.stop(true);
+  }
+  async function check(
+    base: string,
+    a: { publish(t: string, d: string): void; stats(): { peers: number }; close(): Promise<void> },
+    b: { publish(t: string, d: string): void; stats(): { peers: number }; close(): Promise<void> },
+  ) {
+    const ca = await TestClient.connect(`${base}/a`);
+    const cb = await TestClient.connect(`${base}/b`);
+    await waitFor(() => a.stats().peers === 1 && b.stats().peers === 1, "both peers");
+    a.publish("room", "for a");
+    b.publish("room", "for b");
+    assertEquals(await ca.next(), "for a");
+    assertEquals(await cb.next(), "for b");
+    await a.close();
+    await b.close();
+    assertEquals([ca.messages.length, cb.messages.length], [1, 1]);
+  }
+});
