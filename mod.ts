@@ -25,13 +25,17 @@
  */
 
 export { serve } from "./src/server.ts";
+export { LimitError } from "./src/limits.ts";
 export type {
   Awaitable,
+  BackpressureOptions,
   CloseDetails,
   EndpointOptions,
   HeartbeatOptions,
   Hooks,
+  LimitStats,
   Message,
+  RateLimitOptions,
   SendData,
   SendStatus,
   ServeOptions,

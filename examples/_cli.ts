@@ -71,6 +71,34 @@ export function port(): number {
   return n;
 }
 
+/** The limits every example accepts: `--max-payload BYTES` and `--origin ORIGIN` (repeatable). */
+export interface LimitFlags {
+  maxPayload?: number;
+  origins?: string[];
+}
+
+/**
+ * Reads `--max-payload` and `--origin` for `serve()`.
+ *
+ * @throws {RangeError} When `--max-payload` is not a positive whole number.
+ */
+export function limitFlags(): LimitFlags {
+  const flags: LimitFlags = {};
+  const max = options("max-payload").at(-1);
+  if (max !== undefined) {
+    const n = Number(max);
+    if (!Number.isInteger(n) || n <= 0) {
+      throw new RangeError(
+        `Cannot limit payloads: --max-payload must be a positive integer, got ${max}`,
+      );
+    }
+    flags.maxPayload = n;
+  }
+  const origins = options("origin");
+  if (origins.length > 0) flags.origins = origins;
+  return flags;
+}
+
 /** Runs `shutdown` once on Ctrl-C or SIGTERM, then exits. */
 export function onShutdown(shutdown: () => Promise<void>): void {
   let started = false;

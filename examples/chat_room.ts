@@ -15,7 +15,7 @@
  * @module
  */
 
-import type { Hooks, Peer } from "../mod.ts";
+import { type Hooks, LimitError, type Peer, type RateLimitOptions } from "../mod.ts";
 
 /** Per-connection data of a chat member. */
 export interface Member {
@@ -27,6 +27,12 @@ const ROOM = "chat";
 export const MAX_TEXT = 4000;
 /** Longest accepted name. */
 export const MAX_NAME = 32;
+
+/**
+ * The chat's rate limit: 20 messages a second with two seconds of burst; past it a message is
+ * refused (and its sender told), the connection stays.
+ */
+export const CHAT_RATE_LIMIT: RateLimitOptions = { messages: 20, burst: 2, policy: "refuse" };
 
 /** Builds the chat's hooks; each call is an independent room with its own name counter. */
 export function chatRoom(): Hooks<Member> {
@@ -59,6 +65,13 @@ export function chatRoom(): Hooks<Member> {
     close(peer) {
       online--;
       everyone(peer, { type: "leave", name: peer.data.name, online }, false);
+    },
+    error(peer, error) {
+      if (peer && error instanceof LimitError) {
+        tell(peer, { type: "error", error: "Slow down: too many messages" });
+      } else {
+        console.error("chat:", error);
+      }
     },
   };
 }

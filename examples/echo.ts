@@ -3,14 +3,14 @@
  * message goes back to its sender. `--hello` adds the tutorial's "Hello?" every second,
  * with the timer freed when the client leaves (the tutorial leaks it).
  *
- *     deno run --allow-net examples/echo.ts [--port 8000] [--hello]
- *     bun run examples/echo.ts [--port 8000] [--hello]
+ *     deno run --allow-net examples/echo.ts [--port 8000] [--hello] [--max-payload BYTES] [--origin URL]...
+ *     bun run examples/echo.ts [--port 8000] [--hello] [--max-payload BYTES] [--origin URL]...
  *
  * @module
  */
 
 import { serve } from "../mod.ts";
-import { flag, onShutdown, port } from "./_cli.ts";
+import { flag, limitFlags, onShutdown, port } from "./_cli.ts";
 
 const hello = flag("hello");
 
@@ -25,7 +25,7 @@ const server = await serve<{ timer: ReturnType<typeof setInterval> | undefined }
   close(peer) {
     clearInterval(peer.data.timer);
   },
-}, { port: port() });
+}, { port: port(), ...limitFlags() });
 
 console.log(`echo server listening on ${server.url}`);
 onShutdown(() => server.close());

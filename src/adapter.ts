@@ -19,6 +19,8 @@ export interface SocketDriver {
   terminate(): void;
   /** Bytes accepted by `send` that the runtime has not written yet. */
   readonly bufferedAmount: number;
+  /** Whether the runtime enforces the backpressure limit itself (Bun), so the core need not. */
+  readonly nativeBackpressure?: boolean;
   /** Joins a native topic (Bun only). */
   subscribe?(topic: string): void;
   /** Leaves a native topic (Bun only). */

@@ -11,6 +11,7 @@ import { checkHandshake, offeredProtocols, refuse } from "./handshake.ts";
 import type {
   EndpointOptions,
   Hooks,
+  LimitStats,
   Message,
   SendData,
   ServerStats,
@@ -18,7 +19,23 @@ import type {
   WebSocketEndpoint,
 } from "./hooks.ts";
 import { Hub } from "./hub.ts";
-import { checkClose, CLOSING, type PeerInit, ServerPeer, toFrame } from "./peer.ts";
+import {
+  LimitError,
+  type Limits,
+  messageSize,
+  newCounters,
+  resolveLimits,
+  TokenBucket,
+} from "./limits.ts";
+import {
+  checkClose,
+  CLOSED,
+  CLOSING,
+  type PeerContext,
+  type PeerInit,
+  ServerPeer,
+  toFrame,
+} from "./peer.ts";
 
 /** An upgrade the core has accepted: what the peer starts with, and extra response headers. */
 export interface Accepted<T> {
@@ -32,9 +49,13 @@ const DEFAULT_PING = "wskit:ping";
 const DEFAULT_PONG = "wskit:pong";
 
 /** The shared core behind `serve()` and both mountable handlers. */
-export class Endpoint<T> implements WebSocketEndpoint<T> {
+export class Endpoint<T> implements WebSocketEndpoint<T>, PeerContext {
   /** Topic membership and fan-out. */
   readonly hub: Hub;
+  /** The limits, with defaults applied. */
+  readonly limits: Limits;
+  /** What the limits have done. */
+  readonly counters: LimitStats = newCounters();
   #hooks: Hooks<T>;
   #peers = new Map<string, ServerPeer<T>>();
   #pending = new Set<ServerPeer<T>>();
@@ -61,6 +82,7 @@ export class Endpoint<T> implements WebSocketEndpoint<T> {
   ) {
     this.#hooks = hooks;
     this.hub = new Hub(native, topicPrefix);
+    this.limits = resolveLimits(options);
     const heartbeat = options.heartbeat ?? { ping: DEFAULT_PING, pong: DEFAULT_PONG };
     this.#ping = heartbeat ? heartbeat.ping : undefined;
     this.#pong = heartbeat ? heartbeat.pong : DEFAULT_PONG;
@@ -77,10 +99,23 @@ export class Endpoint<T> implements WebSocketEndpoint<T> {
   }
 
   stats(): ServerStats {
+    let queuedBytes = 0;
+    let slowPeers = 0;
+    for (const peer of this.#peers.values()) {
+      const queued = peer.bufferedAmount;
+      queuedBytes += queued;
+      if (queued > this.limits.backpressureLimit) slowPeers++;
+    }
+    const c = this.counters;
     return {
       peers: this.#peers.size,
       topics: this.hub.topicCount,
       subscribers: this.hub.subscribers(),
+      queuedBytes,
+      slowPeers,
+      dropped: c.dropped,
+      closed: { ...c.closed },
+      refused: { ...c.refused },
     };
   }
 
@@ -100,7 +135,17 @@ export class Endpoint<T> implements WebSocketEndpoint<T> {
   ): Promise<Response | Accepted<T>> {
     if (this.#closing) return shuttingDown();
     const malformed = checkHandshake(request);
-    if (malformed) return malformed;
+    if (malformed) {
+      this.counters.refused.malformed++;
+      return malformed;
+    }
+    const origin = request.headers.get("origin");
+    if (origin !== null && !this.limits.origin(origin, request)) {
+      this.counters.refused.origin++;
+      return refuse(403, `Forbidden: origin ${origin} may not open a WebSocket here`);
+    }
+    const full = this.#atCapacity();
+    if (full) return full;
     const protocols = offeredProtocols(request);
     const url = new URL(request.url);
     const headers = new Headers(request.headers);
@@ -117,6 +162,8 @@ export class Endpoint<T> implements WebSocketEndpoint<T> {
       }
       if (result instanceof Response) return result;
       if (this.#closing) return shuttingDown();
+      const full = this.#atCapacity();
+      if (full) return full;
       if (result) accept = result;
     }
     const protocol = accept.protocol ?? "";
@@ -137,9 +184,16 @@ export class Endpoint<T> implements WebSocketEndpoint<T> {
     };
   }
 
+  #atCapacity(): Response | undefined {
+    const max = this.limits.maxConnections;
+    if (this.#peers.size + this.#pending.size < max) return undefined;
+    this.counters.refused.capacity++;
+    return refuse(503, `Service Unavailable: the server holds its maximum of ${max} connections`);
+  }
+
   /** Creates the peer of an accepted upgrade; it counts as pending until it opens. */
   createPeer(init: PeerInit<T>, socket: SocketDriver): ServerPeer<T> {
-    const peer = new ServerPeer(init, socket, this.hub);
+    const peer = new ServerPeer(init, socket, this);
     this.#pending.add(peer);
     return peer;
   }
@@ -156,6 +210,8 @@ export class Endpoint<T> implements WebSocketEndpoint<T> {
     this.#pending.delete(peer);
     peer.markOpen();
     this.#peers.set(peer.id, peer);
+    const rate = this.limits.rate;
+    if (rate) peer.bucket = new TokenBucket(rate, performance.now());
     const hook = this.#hooks.open;
     if (hook) this.#run(peer, () => hook(peer));
     if (this.#closing) peer.close(this.#closeCode, this.#closeReason);
@@ -163,6 +219,21 @@ export class Endpoint<T> implements WebSocketEndpoint<T> {
 
   /** The runtime delivers a message. */
   received(peer: ServerPeer<T>, message: Message): void {
+    if (peer.readyState === CLOSED) return; // aborted by a limit; the runtime lags behind
+    const max = this.limits.maxPayload;
+    const bucket = peer.bucket;
+    // Exact UTF-8 size only when a byte rate needs it or the length alone cannot clear it.
+    const size = messageSize(message, bucket ? 0 : max);
+    if (size > max) {
+      // Bun enforces this natively; Deno has buffered the message already.
+      this.counters.closed.tooBig++;
+      peer.abort(1009, "Message too big");
+      return;
+    }
+    if (bucket && !bucket.take(size, performance.now())) {
+      this.#rateLimited(peer);
+      return;
+    }
     if (message === this.#ping) {
       peer.send(this.#pong);
       return;
@@ -171,10 +242,27 @@ export class Endpoint<T> implements WebSocketEndpoint<T> {
     if (hook) this.#run(peer, () => hook(peer, message));
   }
 
+  #rateLimited(peer: ServerPeer<T>): void {
+    if (this.limits.rate!.close) {
+      this.counters.closed.rateLimit++;
+      // abort: Deno sends no close frame while the peer keeps sending, so the hook would
+      // otherwise see 1006; this way it sees the real cause on both runtimes.
+      peer.abort(1008, "Rate limit exceeded");
+      return;
+    }
+    this.counters.refused.rateLimit++;
+    this.#report(
+      peer,
+      new LimitError("Cannot accept the message: the peer is over its rate limit", 1008),
+    );
+  }
+
   /** The runtime reports the connection closed; runs the close hook exactly once. */
   closed(peer: ServerPeer<T>, code: number, reason: string): void {
     this.#pending.delete(peer);
     if (!peer.markClosed()) return;
+    const sent = peer.sentClose;
+    if (sent && code === 1006) ({ code, reason } = sent);
     if (this.#peers.delete(peer.id)) {
       const hook = this.#hooks.close;
       if (hook) {

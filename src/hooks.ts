@@ -106,8 +106,78 @@ export interface HeartbeatOptions {
   pong: string;
 }
 
+/** Per-peer rate limit on incoming messages (a token bucket). */
+export interface RateLimitOptions {
+  /** Sustained messages per second. Unlimited when left out. */
+  messages?: number;
+  /** Sustained bytes per second (UTF-8 bytes for text). Unlimited when left out. */
+  bytes?: number;
+  /**
+   * Seconds of budget the bucket holds, so short bursts above the rate pass.
+   *
+   * @default {1}
+   */
+  burst?: number;
+  /**
+   * Over the limit, `"close"` closes the peer with 1008; `"refuse"` drops the message, keeps
+   * the peer and reports a `LimitError` to the `error` hook.
+   *
+   * @default {"close"}
+   */
+  policy?: "close" | "refuse";
+}
+
+/** What happens to a peer that does not read what the server sends it. */
+export interface BackpressureOptions {
+  /**
+   * Bytes that may wait in one peer's outbound queue.
+   *
+   * @default {4194304}
+   */
+  limit?: number;
+  /**
+   * Past the limit, `"close"` drops the peer (1013 Try Again Later on Deno; Bun drops the
+   * connection natively, 1006), so that it reconnects and knows it missed something;
+   * `"drop"` skips the messages it cannot take and counts them in `stats().dropped`.
+   *
+   * @default {"close"}
+   */
+  policy?: "drop" | "close";
+}
+
 /** Options shared by `serve()` and the mountable handlers. */
 export interface EndpointOptions {
+  /**
+   * Origins whose browser pages may connect, as full origins (`"https://example.com"`), `"*"`
+   * for any, or a function deciding for each. By default only the server's own origin (the
+   * `Origin` header's host equals the `Host` header); a request without `Origin` (not a
+   * browser) is always accepted. Refusal is `403` with a reason.
+   */
+  origins?: string[] | ((origin: string, request: Request) => boolean);
+  /**
+   * The largest message accepted, in bytes; a larger one closes its peer with 1009.
+   *
+   * @default {4194304}
+   */
+  maxPayload?: number;
+  /**
+   * Open (and opening) connections the endpoint holds; past it upgrades get `503`.
+   *
+   * @default {10000}
+   */
+  maxConnections?: number;
+  /**
+   * Seconds without any incoming traffic after which the runtime pings a peer and, without an
+   * answer, closes it (the close hook sees 1006 "Idle timeout"). `0` disables it. Bun counts
+   * in steps of 4 s with a minimum of 8 s.
+   *
+   * @default {30}
+   */
+  idleTimeout?: number;
+  /** Per-peer rate limit on incoming messages; none by default. */
+  rateLimit?: RateLimitOptions;
+  /** Per-peer outbound limit and what to do past it. */
+  backpressure?: BackpressureOptions;
   /**
    * The application-level heartbeat the server answers before the `message` hook would see
    * it, or `false` to hand every message to the application.
@@ -145,14 +215,34 @@ export interface ServeOptions extends EndpointOptions {
   fetch?: (request: Request) => Awaitable<Response>;
 }
 
+/** What the limits have done since the endpoint started. */
+export interface LimitStats {
+  /** Messages not sent to a peer over its backpressure limit (policy `"drop"`). */
+  dropped: number;
+  /** Peers closed by a limit or a protocol error, by cause. */
+  closed: {
+    backpressure: number;
+    rateLimit: number;
+    tooBig: number;
+    idle: number;
+    protocol: number;
+  };
+  /** Upgrades (origin, capacity, malformed) and messages (rate limit) refused. */
+  refused: { origin: number; capacity: number; malformed: number; rateLimit: number };
+}
+
 /** Counters and gauges of an endpoint, as `stats()` reports them. */
-export interface ServerStats {
+export interface ServerStats extends LimitStats {
   /** Open connections. */
   peers: number;
   /** Topics with at least one local subscriber. */
   topics: number;
   /** Local subscribers per topic. */
   subscribers: Record<string, number>;
+  /** Bytes queued for sending that the runtime has not written yet, over all peers. */
+  queuedBytes: number;
+  /** Peers whose outbound queue is over the backpressure limit right now. */
+  slowPeers: number;
 }
 
 /**

@@ -5,8 +5,9 @@
  */
 
 import type { SocketDriver } from "./adapter.ts";
-import type { SendData, SendStatus } from "./hooks.ts";
+import type { LimitStats, SendData, SendStatus } from "./hooks.ts";
 import type { Hub } from "./hub.ts";
+import type { Limits, TokenBucket } from "./limits.ts";
 
 /** Options of {@linkcode Peer.publish}. */
 export interface PublishOptions {
@@ -75,6 +76,19 @@ export interface PeerInit<T> {
   protocol: string;
 }
 
+/** What a peer needs from the endpoint that owns it. */
+export interface PeerContext {
+  /** Topic membership and fan-out. */
+  readonly hub: Hub;
+  /** The endpoint's limits. */
+  readonly limits: Limits;
+  /** The endpoint's counters. */
+  readonly counters: LimitStats;
+  /** Reports the peer closed (runs the close hook once). */
+  // deno-lint-ignore no-explicit-any
+  closed(peer: ServerPeer<any>, code: number, reason: string): void;
+}
+
 const encoder = new TextEncoder();
 
 /**
@@ -134,19 +148,24 @@ export class ServerPeer<T = unknown> implements Peer<T> {
   readonly headers: Headers;
   readonly remoteAddress: string | undefined;
   readonly protocol: string;
+  /** The rate limit's bucket, when the endpoint has a rate limit. */
+  bucket: TokenBucket | undefined;
   #state: number = CONNECTING;
+  #sentClose: { code: number; reason: string } | undefined;
   #topics = new Set<string>();
   #socket: SocketDriver;
   #hub: Hub;
+  #context: PeerContext;
 
-  constructor(init: PeerInit<T>, socket: SocketDriver, hub: Hub) {
+  constructor(init: PeerInit<T>, socket: SocketDriver, context: PeerContext) {
     this.data = init.data;
     this.url = init.url;
     this.headers = init.headers;
     this.remoteAddress = init.remoteAddress;
     this.protocol = init.protocol;
     this.#socket = socket;
-    this.#hub = hub;
+    this.#hub = context.hub;
+    this.#context = context;
   }
 
   get readyState(): number {
@@ -168,7 +187,41 @@ export class ServerPeer<T = unknown> implements Peer<T> {
 
   send(data: SendData): SendStatus {
     if (this.#state !== OPEN) return "dropped";
-    return this.#socket.send(toFrame(data));
+    const frame = toFrame(data);
+    const socket = this.#socket;
+    if (
+      !socket.nativeBackpressure && socket.bufferedAmount > this.#context.limits.backpressureLimit
+    ) {
+      return this.#overLimit();
+    }
+    const status = socket.send(frame);
+    // A runtime that enforces the limit itself reports "dropped" past it.
+    if (status === "dropped") this.#context.counters.dropped++;
+    return status;
+  }
+
+  #overLimit(): SendStatus {
+    const context = this.#context;
+    if (context.limits.closeSlowPeers) {
+      context.counters.closed.backpressure++;
+      this.abort(1013, "Backpressure limit exceeded");
+    } else {
+      context.counters.dropped++;
+    }
+    return "dropped";
+  }
+
+  /**
+   * Closes now: sends the close frame if it can, and reports the peer closed at once instead
+   * of waiting for the other side's close frame (a peer that does not read never sends one).
+   */
+  abort(code: number, reason: string): void {
+    if (this.#state === CLOSED) return;
+    this.#state = CLOSING;
+    try {
+      this.#socket.close(code, reason);
+    } catch { /* the socket is already gone */ }
+    this.#context.closed(this, code, reason);
   }
 
   subscribe(topic: string): void {
@@ -190,7 +243,17 @@ export class ServerPeer<T = unknown> implements Peer<T> {
     checkClose(code, reason);
     if (this.#state >= CLOSING) return;
     this.#state = CLOSING;
+    this.#sentClose = { code, reason };
     this.#socket.close(code, reason);
+  }
+
+  /**
+   * The close frame this side sent, if it started the closing handshake. When the runtime
+   * then reports an abnormal end (Deno drops the connection if a data frame arrives after
+   * its close frame), the close hook reports this code: the one the server chose.
+   */
+  get sentClose(): { code: number; reason: string } | undefined {
+    return this.#sentClose;
   }
 
   terminate(): void {

@@ -16,11 +16,17 @@ export interface TcpConn {
   readonly closed: Promise<void>;
   /** Closes the connection. */
   close(): void;
+  /** Stops reading from the socket, so that the peer's writes back up (a slow consumer). */
+  pause(): void;
+  /** Reads again after `pause()`. */
+  resume(): void;
 }
 
 const encoder = new TextEncoder();
 
 class Conn implements TcpConn {
+  pause: () => void = () => {};
+  resume: () => void = () => {};
   #early: Uint8Array[] = [];
   #cb: ((d: Uint8Array) => void) | undefined;
   #closed = deferred<void>();
@@ -69,6 +75,8 @@ interface DenoNet {
 interface BunSocketLike {
   write(d: Uint8Array): number;
   end(): void;
+  pause(): void;
+  resume(): void;
   terminate?(): void;
   data: Conn & { pending: Uint8Array[] };
 }
@@ -95,10 +103,21 @@ function denoConn(c: DenoConn): Conn {
       } catch { /* already closed */ }
     },
   );
+  let paused: Promise<void> | undefined;
+  let unpause = () => {};
+  conn.pause = () => {
+    paused ??= new Promise((r) => unpause = r);
+  };
+  conn.resume = () => {
+    paused = undefined;
+    unpause();
+  };
   (async () => {
     const buf = new Uint8Array(64 * 1024);
     try {
       while (true) {
+        if (paused) await Promise.race([paused, conn.closed]);
+        if (conn.isClosed) break;
         const n = await c.read(buf);
         if (n === null) break;
         conn.deliver(buf.slice(0, n));
@@ -154,6 +173,8 @@ function bunConn(s: BunSocketLike): Conn & { pending: Uint8Array[] } {
     () => s.end(),
   ) as Conn & { pending: Uint8Array[] };
   conn.pending = pending;
+  conn.pause = () => s.pause();
+  conn.resume = () => s.resume();
   return conn;
 }
 

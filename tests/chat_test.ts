@@ -2,7 +2,7 @@
 // every client (the sender included), and refused input.
 
 import { assertEquals } from "@std/assert";
-import { chatRoom, MAX_TEXT } from "../examples/chat_room.ts";
+import { CHAT_RATE_LIMIT, chatRoom, MAX_TEXT } from "../examples/chat_room.ts";
 import { serve } from "../mod.ts";
 import { test } from "./_harness.ts";
 import { TestClient } from "./_ws.ts";
@@ -89,6 +89,26 @@ test("chat: bad input is refused to its sender only, with a reason", async () =>
     assertEquals(b.messages.length, 2, "b saw its welcome and the one message, no errors");
     await a.close();
     await b.close();
+  } finally {
+    await server.close();
+  }
+});
+
+test("chat: a flood past the rate limit is refused to the flooder, who stays connected", async () => {
+  const server = await serve(chatRoom(), { port: 0, rateLimit: CHAT_RATE_LIMIT });
+  try {
+    const a = await TestClient.connect(server.url);
+    await a.json();
+    for (let i = 0; i < 100; i++) a.send(`spam ${i}`);
+    const replies = [];
+    for (let i = 0; i < 100; i++) replies.push(await a.json());
+    const errors = replies.filter((r) => r.type === "error");
+    const echoed = replies.filter((r) => r.type === "message");
+    assertEquals(errors[0], { type: "error", error: "Slow down: too many messages" });
+    assertEquals(echoed.length + errors.length, 100);
+    assertEquals(echoed.length < 60, true, `${echoed.length} passed the limit`);
+    assertEquals(a.ws.readyState, WebSocket.OPEN);
+    await a.close();
   } finally {
     await server.close();
   }

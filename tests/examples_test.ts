@@ -5,6 +5,7 @@
 import { assertEquals, assertStringIncludes } from "@std/assert";
 import { test } from "./_harness.ts";
 import { startExample } from "./_process.ts";
+import { rawHttp, upgradeRequest } from "./_tcp.ts";
 import { within } from "./_wait.ts";
 import { TestClient } from "./_ws.ts";
 
@@ -83,4 +84,38 @@ for (const runtime of ["deno", "bun"] as const) {
     },
     { timeout: 30_000 },
   );
+}
+
+for (const runtime of ["deno", "bun"] as const) {
+  test(`examples/echo.ts on ${runtime} takes --max-payload and repeated --origin`, async () => {
+    const echo = await startExample(runtime, "echo", [
+      "--port",
+      "0",
+      "--max-payload",
+      "1000",
+      "--origin",
+      "https://one.example",
+      "--origin",
+      "https://two.example",
+    ]);
+    try {
+      for (
+        const [origin, status] of [
+          ["https://one.example", 101],
+          ["https://two.example", 101],
+          ["https://evil.example", 403],
+        ] as const
+      ) {
+        const res = await rawHttp(echo.port, upgradeRequest("/", { origin }));
+        assertEquals(res.status, status, origin);
+      }
+      const c = await TestClient.connect(echo.url);
+      c.send("x".repeat(1000));
+      assertEquals(await c.next(), "x".repeat(1000));
+      c.send("x".repeat(1001));
+      assertEquals((await within(c.closed, "1009")).code, 1009);
+    } finally {
+      await echo.stop();
+    }
+  }, { timeout: 30_000 });
 }

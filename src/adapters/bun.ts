@@ -40,8 +40,8 @@ import type { ServerPeer } from "../peer.ts";
 
 /** The part of Bun's `ServerWebSocket` the adapter uses. */
 export interface BunServerWebSocket {
-  /** The value passed as `data` to `server.upgrade`. */
-  readonly data: BunSocketData;
+  /** The value passed as `data` to `server.upgrade` (the adapter's own state). */
+  readonly data: unknown;
   /** How binary messages are delivered. */
   binaryType?: string;
   /** Sends a frame: bytes written, -1 under backpressure, 0 dropped. */
@@ -63,7 +63,7 @@ export interface BunServerWebSocket {
 /** The part of Bun's `Server` the adapter uses. */
 export interface BunServerLike {
   /** Upgrades a request; `false` when Bun refuses the handshake. */
-  upgrade(request: Request, options: { data: BunSocketData; headers?: HeadersInit }): boolean;
+  upgrade(request: Request, options: { data: unknown; headers?: HeadersInit }): boolean;
   /** Publishes to every socket subscribed to `topic`. */
   publish(topic: string, data: string | Uint8Array, compress?: boolean): number;
   /** The remote address of a request's connection. */
@@ -84,6 +84,16 @@ export interface BunWebSocketHandler {
   perMessageDeflate: boolean;
   /** Bun option: `ws.publish` leaves the sender out. */
   publishToSelf: boolean;
+  /** Bun option: the largest message, in bytes (wskit's `maxPayload`). */
+  maxPayloadLength: number;
+  /** Bun option: seconds of silence before a ping and a close (wskit's `idleTimeout`). */
+  idleTimeout: number;
+  /** Bun option: ping before the idle timeout expires. */
+  sendPings: boolean;
+  /** Bun option: outbound bytes per socket (wskit's `backpressure.limit`). */
+  backpressureLimit: number;
+  /** Bun option: drop the socket past the limit (wskit's `backpressure.policy: "close"`). */
+  closeOnBackpressureLimit: boolean;
 }
 
 /**
@@ -110,6 +120,7 @@ class BunSocket implements SocketDriver {
   ws!: BunServerWebSocket;
   peer!: ServerPeer<unknown>;
   readonly endpoint: Endpoint<unknown>;
+  readonly nativeBackpressure = true;
 
   constructor(endpoint: Endpoint<unknown>) {
     this.endpoint = endpoint;
@@ -148,8 +159,10 @@ class BunSocket implements SocketDriver {
   }
 }
 
-/** The data Bun carries on each socket: the adapter's driver for it. */
-export type BunSocketData = BunSocket;
+/** The adapter's state that Bun carries as each socket's `data`. */
+function driverOf(ws: BunServerWebSocket): BunSocket {
+  return ws.data as BunSocket;
+}
 
 let endpoints = 0;
 
@@ -209,9 +222,24 @@ export function createHandler<T = unknown>(
       ...dispatch,
       perMessageDeflate: false,
       publishToSelf: false,
+      maxPayloadLength: core.limits.maxPayload,
+      idleTimeout: core.limits.idleTimeout,
+      sendPings: true,
+      backpressureLimit: core.limits.backpressureLimit,
+      closeOnBackpressureLimit: core.limits.closeSlowPeers,
     },
   };
 }
+
+/**
+ * What Bun reports (code 1006 and a reason) when it drops a connection itself, and the code
+ * that the same event gets on Deno.
+ */
+const DROPPED: Record<string, [number, string, "tooBig" | "protocol" | "idle"]> = {
+  "Received too big message": [1009, "Message too big", "tooBig"],
+  "Received invalid UTF-8": [1007, "Invalid UTF-8", "protocol"],
+  "WebSocket timed out from inactivity": [1006, "Idle timeout", "idle"],
+};
 
 /**
  * Bun calls one set of handlers per server; each socket's data knows its endpoint, so the
@@ -220,18 +248,35 @@ export function createHandler<T = unknown>(
 const dispatch = {
   open(ws: BunServerWebSocket): void {
     ws.binaryType = "uint8array";
-    const driver = ws.data;
+    const driver = driverOf(ws);
     driver.ws = ws;
     driver.endpoint.opened(driver.peer);
   },
   message(ws: BunServerWebSocket, message: string | Uint8Array): void {
-    ws.data.endpoint.received(ws.data.peer, message);
+    const driver = driverOf(ws);
+    driver.endpoint.received(driver.peer, message);
   },
   close(ws: BunServerWebSocket, code: number, reason: string): void {
-    ws.data.endpoint.closed(ws.data.peer, code, reason);
+    const { endpoint, peer } = driverOf(ws);
+    if (code === 1006 && reason !== "") {
+      const known = DROPPED[reason];
+      if (known) {
+        endpoint.counters.closed[known[2]]++;
+        endpoint.closed(peer, known[0], known[1]);
+        return;
+      }
+      if (reason.startsWith("Received ")) {
+        // Bun's other protocol errors ("Received invalid opcode", ...).
+        endpoint.counters.closed.protocol++;
+        endpoint.closed(peer, 1002, reason);
+        return;
+      }
+    }
+    endpoint.closed(peer, code, reason);
   },
   drain(ws: BunServerWebSocket): void {
-    ws.data.endpoint.drained(ws.data.peer);
+    const driver = driverOf(ws);
+    driver.endpoint.drained(driver.peer);
   },
 };
 

@@ -63,11 +63,28 @@ const DRAIN_POLL_MS = 16;
 /** Above this many buffered bytes a send reports `"queued"` and a drain is awaited. */
 const QUEUED_MARK = 64 * 1024;
 
+/** Deno's protocol errors (fastwebsockets' messages) and the close codes they stand for. */
+const PROTOCOL_ERRORS: Record<string, number> = {
+  "Invalid UTF-8": 1007,
+  "Frame too large": 1009,
+  "Invalid value": 1002,
+  "Invalid fragment": 1002,
+  "Invalid continuation frame": 1002,
+  "Invalid close frame": 1002,
+  "Invalid close code": 1002,
+  "Reserved bits are not zero": 1002,
+  "Control frame must not be fragmented": 1002,
+  "Ping frame too large": 1002,
+};
+const IDLE_ERROR = "No response from ping frame.";
+
 /** One Deno socket, as the core sees it; also its event listener (no closure per event). */
 class DenoSocket implements SocketDriver {
   #ws: WebSocket;
   #endpoint: Endpoint<unknown>;
   #drainTimer: ReturnType<typeof setTimeout> | undefined;
+  #error: string | undefined;
+  #reported = false;
   peer!: ServerPeer<unknown>;
 
   constructor(ws: WebSocket, endpoint: Endpoint<unknown>) {
@@ -95,11 +112,35 @@ class DenoSocket implements SocketDriver {
       case "close": {
         clearTimeout(this.#drainTimer);
         const { code, reason } = event as CloseEvent;
-        // Deno reports code 0 when the TCP connection ended without a close frame.
-        this.#endpoint.closed(this.peer, code || 1006, reason);
+        this.#closed(code, reason);
         break;
       }
-        // "error" is always followed by "close", which carries what the application needs.
+      case "error":
+        // Always followed by "close"; its message tells why the runtime dropped the link.
+        this.#error ??= (event as ErrorEvent).message;
+        break;
+    }
+  }
+
+  /** Reports the close with the code an application would expect, the same as on Bun. */
+  #closed(code: number, reason: string): void {
+    // Deno may fire "close" twice (an idle timeout does: 1001, then 1005).
+    if (this.#reported) return;
+    this.#reported = true;
+    const error = this.#error;
+    const counters = this.#endpoint.counters;
+    if (error === IDLE_ERROR || reason === IDLE_ERROR) {
+      counters.closed.idle++;
+      this.#endpoint.closed(this.peer, 1006, "Idle timeout");
+    } else if (error !== undefined && PROTOCOL_ERRORS[error] !== undefined) {
+      // Deno drops the connection without a close frame; the hook still learns why.
+      const mapped = PROTOCOL_ERRORS[error]!;
+      if (mapped === 1009) counters.closed.tooBig++;
+      else counters.closed.protocol++;
+      this.#endpoint.closed(this.peer, mapped, error);
+    } else {
+      // Deno reports code 0 when the TCP connection ended without a close frame.
+      this.#endpoint.closed(this.peer, code || 1006, reason);
     }
   }
 
@@ -175,7 +216,10 @@ export function createHandler<T = unknown>(
       if (accepted instanceof Response) return accepted;
       let upgraded;
       try {
-        upgraded = Deno.upgradeWebSocket(request, { protocol: accepted.init.protocol });
+        upgraded = Deno.upgradeWebSocket(request, {
+          protocol: accepted.init.protocol,
+          idleTimeout: core.limits.idleTimeout,
+        });
       } catch (error) {
         return refuse(400, `Cannot upgrade: ${(error as Error).message}`);
       }

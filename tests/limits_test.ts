@@ -1,0 +1,310 @@
+// The protective limits, the same on both runtimes: origin, max payload, max connections,
+// rate limit, backpressure, idle timeout.
+
+import {
+  assert,
+  assertEquals,
+  assertInstanceOf,
+  assertLessOrEqual,
+  assertMatch,
+} from "@std/assert";
+import { type Hooks, LimitError, serve, type ServeOptions, type Server } from "../mod.ts";
+import { runtime, test } from "./_harness.ts";
+import { frame, rawWebSocket } from "./_raw_ws.ts";
+import { rawHttp, upgradeRequest } from "./_tcp.ts";
+import { waitFor, within } from "./_wait.ts";
+import { TestClient } from "./_ws.ts";
+
+async function withServer<T>(
+  hooks: Hooks<T>,
+  options: ServeOptions,
+  body: (server: Server<T>) => Promise<void>,
+): Promise<void> {
+  const server = await serve(hooks, { port: 0, ...options });
+  try {
+    await body(server);
+  } finally {
+    await server.close();
+  }
+}
+
+const echo: Hooks = { message: (peer, m) => void peer.send(m) };
+
+test("origin: by default a browser page from another site gets 403; same origin and no origin pass", async () => {
+  await withServer(echo, {}, async (server) => {
+    const port = server.port;
+    const evil = await rawHttp(port, upgradeRequest("/", { origin: "https://evil.example" }));
+    assertEquals(evil.status, 403);
+    assertMatch(evil.body, /origin https:\/\/evil\.example may not open a WebSocket/);
+    const opaque = await rawHttp(port, upgradeRequest("/", { origin: "null" }));
+    assertEquals(opaque.status, 403);
+    const same = await rawHttp(
+      port,
+      upgradeRequest("/", { host: `127.0.0.1:${port}`, origin: `http://127.0.0.1:${port}` }),
+    );
+    assertEquals(same.status, 101);
+    const none = await rawHttp(port, upgradeRequest("/"));
+    assertEquals(none.status, 101);
+    assertEquals(server.stats().refused.origin, 2);
+  });
+});
+
+test("origin: an allow-list, '*' and a function decide instead of the default", async () => {
+  await withServer(echo, { origins: ["https://App.Example"] }, async (server) => {
+    const ok = await rawHttp(server.port, upgradeRequest("/", { origin: "https://app.example" }));
+    assertEquals(ok.status, 101);
+    const no = await rawHttp(server.port, upgradeRequest("/", { origin: "https://other.example" }));
+    assertEquals(no.status, 403);
+  });
+  await withServer(echo, { origins: ["*"] }, async (server) => {
+    const any = await rawHttp(server.port, upgradeRequest("/", { origin: "https://x.example" }));
+    assertEquals(any.status, 101);
+  });
+  await withServer(echo, { origins: (o) => o.endsWith(".trusted.example") }, async (server) => {
+    const sub = await rawHttp(
+      server.port,
+      upgradeRequest("/", { origin: "https://a.trusted.example" }),
+    );
+    assertEquals(sub.status, 101);
+    const no = await rawHttp(
+      server.port,
+      upgradeRequest("/", { origin: "https://trusted.example.evil" }),
+    );
+    assertEquals(no.status, 403);
+  });
+});
+
+test("origin: an allow-list entry that is not a URL is refused at start with a TypeError", async () => {
+  let error: unknown;
+  try {
+    await serve(echo, { port: 0, origins: ["not a url"] });
+  } catch (e) {
+    error = e;
+  }
+  assertInstanceOf(error, TypeError);
+  assertMatch((error as Error).message, /Cannot allow origin "not a url"/);
+});
+
+test("maxPayload: a larger message closes its peer with 1009; the limit itself passes", async () => {
+  const closes: unknown[] = [];
+  await withServer(
+    {
+      message: (peer, m) => void peer.send(typeof m === "string" ? `${m.length}` : `${m.length}b`),
+      close: (_p, details) => void closes.push(details),
+    },
+    { maxPayload: 1024 },
+    async (server) => {
+      const c = await TestClient.connect(server.url);
+      c.send(new Uint8Array(1024));
+      assertEquals(await c.next(), "1024b");
+      c.send("é".repeat(512)); // 1024 bytes of UTF-8
+      assertEquals(await c.next(), "512");
+      c.send("é".repeat(513)); // 1026 bytes
+      const e = await within(c.closed, "1009");
+      assertEquals(e.code, 1009);
+      await waitFor(() => closes.length === 1, "the close hook");
+      assertEquals((closes[0] as { code: number }).code, 1009);
+      assertEquals(server.stats().closed.tooBig, 1);
+      const other = await TestClient.connect(server.url);
+      other.send(new Uint8Array(4096));
+      assertEquals((await within(other.closed, "1009")).code, 1009);
+    },
+  );
+});
+
+test("maxConnections: past it upgrades get 503 with a reason; a freed place is taken again", async () => {
+  await withServer(echo, { maxConnections: 2 }, async (server) => {
+    const a = await TestClient.connect(server.url);
+    const b = await TestClient.connect(server.url);
+    const full = await rawHttp(server.port, upgradeRequest("/"));
+    assertEquals(full.status, 503);
+    assertMatch(full.body, /maximum of 2 connections/);
+    assertEquals(server.stats().refused.capacity, 1);
+    await a.close();
+    await waitFor(() => server.stats().peers === 1, "a freed place");
+    const c = await TestClient.connect(server.url);
+    c.send("in");
+    assertEquals(await c.next(), "in");
+    await b.close();
+    await c.close();
+  });
+});
+
+// Deno sends no close frame when it closes a socket whose peer is still sending (the
+// connection just ends: 1006 at the client); the close hook sees the real cause anyway.
+const closeFrameWhileReceiving = runtime === "bun";
+
+test("rateLimit: over the rate the peer is closed with 1008 (policy close)", async () => {
+  const closes: unknown[] = [];
+  await withServer({ ...echo, close: (_p, d) => void closes.push(d) }, {
+    rateLimit: { messages: 5, burst: 1 },
+  }, async (server) => {
+    const calm = await TestClient.connect(server.url);
+    const flood = await TestClient.connect(server.url);
+    for (let i = 0; i < 50; i++) flood.send(`m${i}`);
+    const e = await within(flood.closed, "the close");
+    if (closeFrameWhileReceiving) assertEquals([e.code, e.reason], [1008, "Rate limit exceeded"]);
+    await waitFor(() => closes.length === 1, "the close hook");
+    assertEquals(closes[0], { code: 1008, reason: "Rate limit exceeded" });
+    assertLessOrEqual(flood.messages.length, 6, "about a burst got through");
+    calm.send("still fine");
+    assertEquals(await calm.next(), "still fine");
+    assertEquals(server.stats().closed.rateLimit, 1);
+    await calm.close();
+  });
+});
+
+test("rateLimit: policy refuse drops the excess, reports a LimitError and keeps the peer", async () => {
+  const errors: unknown[] = [];
+  await withServer({ ...echo, error: (_p, e) => void errors.push(e) }, {
+    rateLimit: { messages: 1000, bytes: 100, burst: 1, policy: "refuse" },
+  }, async (server) => {
+    const c = await TestClient.connect(server.url);
+    c.send("x".repeat(60));
+    c.send("y".repeat(60)); // over 100 bytes within the second
+    assertEquals(await c.next(), "x".repeat(60));
+    await waitFor(() => errors.length === 1, "the refusal");
+    assertInstanceOf(errors[0], LimitError);
+    assertEquals((errors[0] as LimitError).code, 1008);
+    assertEquals(server.stats().refused.rateLimit, 1);
+    // The bucket refills: a small message gets through again within a deadline.
+    let back = false;
+    for (let i = 0; i < 60 && !back; i++) {
+      c.send("z");
+      back = await c.next(100).then((m) => m === "z", () => false);
+    }
+    assert(back, "a message passes once the bucket has refilled");
+    assertEquals(c.ws.readyState, WebSocket.OPEN);
+    await c.close();
+  });
+});
+
+// Bun enforces the limit natively: it drops over-limit messages (send reports "dropped") or
+// drops the connection itself (1006), without telling which publish missed which peer. Deno
+// checks in JS before every send, so its counters are exact.
+const exactCounters = runtime === "deno";
+
+for (const policy of ["drop", "close"] as const) {
+  test(
+    `backpressure (${policy}): a peer that stops reading stays bounded; the others lose nothing`,
+    async () => {
+      const limit = 256 * 1024;
+      const chunk = "c".repeat(16 * 1024);
+      const closes: { code: number }[] = [];
+      await withServer(
+        {
+          open: (peer) => peer.subscribe("room"),
+          close: (_p, d) => void closes.push(d),
+        },
+        { backpressure: { limit, policy } },
+        async (server) => {
+          const slow = await rawWebSocket(server.port);
+          const reader = await TestClient.connect(server.url);
+          await waitFor(() => server.stats().subscribers.room === 2, "two subscribers");
+          slow.conn.pause();
+          let peak = 0;
+          const total = 400; // 6.4 MB in all, 25 times the limit
+          for (let i = 0; i < total; i++) {
+            server.publish("room", `${i}:${chunk}`);
+            if (i % 8 === 7) {
+              // Bursts below the limit, each read by the healthy client before the next, as in a
+              // chat; the slow one falls further behind with every burst.
+              peak = Math.max(peak, server.stats().queuedBytes);
+              await waitFor(() => reader.messages.length === i + 1, `message ${i} at the reader`);
+            }
+          }
+          assertEquals(reader.messages.length, total);
+          reader.messages.forEach((m, i) =>
+            assert((m as string).startsWith(`${i}:`), `order at ${i}`)
+          );
+          // Bounded: never much more than the limit plus a burst in flight.
+          assertLessOrEqual(peak, limit + 16 * (chunk.length + 8), `peak queued ${peak}`);
+          const stats = server.stats();
+          if (policy === "close") {
+            await waitFor(() => closes.length === 1, "the slow peer's close");
+            if (exactCounters) {
+              assertEquals(closes[0]!.code, 1013);
+              assertEquals(stats.closed.backpressure, 1);
+            }
+            assertEquals(server.stats().peers, 1);
+          } else {
+            assertEquals(closes.length, 0, "the slow peer stays connected");
+            if (exactCounters) assert(stats.dropped > 0, "drops are counted");
+            assertEquals(stats.slowPeers, 1);
+          }
+          slow.conn.close();
+          await reader.close();
+        },
+      );
+    },
+    { timeout: 30_000 },
+  );
+}
+
+test(
+  "idleTimeout: a connection that never answers pings is closed; the hook sees 1006 Idle timeout",
+  async () => {
+    // Bun counts the idle timeout in steps of 4 s with a minimum of 8 s.
+    const idle = runtime === "bun" ? 8 : 1;
+    const closes: unknown[] = [];
+    await withServer(
+      { close: (_p, d) => void closes.push(d) },
+      { idleTimeout: idle },
+      async (server) => {
+        const silent = await rawWebSocket(server.port);
+        const started = Date.now();
+        await waitFor(() => closes.length === 1, "the idle close", (idle * 2 + 4) * 1000);
+        const took = (Date.now() - started) / 1000;
+        assertEquals(closes[0], { code: 1006, reason: "Idle timeout" });
+        assert(took >= idle - 0.5, `closed after ${took} s, not before the timeout`);
+        assertEquals(server.stats().closed.idle, 1);
+        silent.conn.close();
+      },
+    );
+  },
+  { timeout: 30_000 },
+);
+
+test("limits that are not positive numbers are refused at start with a RangeError", async () => {
+  for (const options of [{ maxPayload: 0 }, { maxConnections: -1 }, { idleTimeout: NaN }]) {
+    let error: unknown;
+    try {
+      await serve(echo, { port: 0, ...options });
+    } catch (e) {
+      error = e;
+    }
+    assertInstanceOf(error, RangeError, JSON.stringify(options));
+    assertMatch((error as Error).message, /^Cannot configure/);
+  }
+});
+
+test("drain: a send that reports queued is followed by the drain hook once the peer reads", async () => {
+  const chunk = new Uint8Array(32 * 1024);
+  let drains = 0;
+  let queuedAt = -1;
+  await withServer(
+    {
+      message(peer) {
+        // Send until the runtime reports backpressure, then stop and wait for drain.
+        for (let i = 0; i < 200; i++) {
+          if (peer.send(chunk) === "queued") {
+            queuedAt = i;
+            return;
+          }
+        }
+      },
+      drain: () => void drains++,
+    },
+    {},
+    async (server) => {
+      const raw = await rawWebSocket(server.port);
+      raw.conn.pause();
+      raw.write(frame(1, "go"));
+      await waitFor(() => queuedAt >= 0, "a queued send");
+      assertEquals(drains, 0);
+      raw.conn.resume();
+      await waitFor(() => drains >= 1, "the drain hook");
+      raw.conn.close();
+    },
+  );
+});
