@@ -1,6 +1,7 @@
 /**
  * wskit: a WebSocket toolkit for Deno and Bun on Web standards. One server API over both
- * runtimes (hooks, peers, topics, graceful shutdown).
+ * runtimes (hooks, peers, topics, graceful shutdown), and a reconnecting client for Deno, Bun
+ * and browsers (also on its own as `@wskit/wskit/client`, which pulls in no server code).
  *
  * @example A chat in a dozen lines
  * ```ts ignore
@@ -19,6 +20,15 @@
  *   },
  * }, { port: 8000 });
  * console.log(`chat on ${server.url}`);
+ * ```
+ *
+ * @example A client that survives server restarts
+ * ```ts ignore
+ * import { ReconnectingWebSocket } from "jsr:@wskit/wskit";
+ *
+ * const ws = new ReconnectingWebSocket("ws://127.0.0.1:8000/", undefined, { heartbeat: true });
+ * ws.send("hello"); // queued until open, and again whenever the link is down
+ * for await (const message of ws) console.log(message);
  * ```
  *
  * @module
@@ -47,3 +57,27 @@ export type {
   WebSocketEndpoint,
 } from "./src/hooks.ts";
 export type { Peer, PublishOptions } from "./src/peer.ts";
+export {
+  backoffDelay,
+  ConnectingEvent,
+  defaultShouldReconnect,
+  DropEvent,
+  GiveUpEvent,
+  ReconnectEvent,
+  ReconnectingWebSocket,
+} from "./src/client.ts";
+export type {
+  BackoffOptions,
+  ClientHeartbeatOptions,
+  ClientSendStatus,
+  DropReason,
+  GiveUpReason,
+  IncomingData,
+  OutgoingData,
+  ProtocolsProvider,
+  ReconnectingWebSocketEventMap,
+  ReconnectingWebSocketHandler,
+  ReconnectingWebSocketListener,
+  ReconnectingWebSocketOptions,
+  UrlProvider,
+} from "./src/client.ts";

@@ -1,12 +1,14 @@
 /**
  * The few things the examples need from the runtime that no Web standard offers: their
- * command-line arguments and a shutdown signal. This is the examples' one runtime switch.
+ * command-line arguments, standard input and a shutdown signal. This is the examples' one
+ * runtime switch.
  *
  * @module
  */
 
 interface DenoCli {
   args: string[];
+  stdin: { readable: ReadableStream<Uint8Array> };
   addSignalListener(signal: "SIGINT" | "SIGTERM", handler: () => void): void;
   exit(code: number): never;
 }
@@ -16,8 +18,13 @@ interface BunProcess {
   exit(code: number): never;
 }
 
+interface BunStdin {
+  stdin: { stream(): ReadableStream<Uint8Array> };
+}
+
 const deno = (globalThis as unknown as { Deno?: DenoCli }).Deno;
 const proc = (globalThis as unknown as { process?: BunProcess }).process;
+const bun = (globalThis as unknown as { Bun?: BunStdin }).Bun;
 
 /** The command-line arguments after the script name. */
 export function args(): string[] {
@@ -69,6 +76,28 @@ export function port(): number {
     throw new RangeError(`Cannot listen: --port must be 0-65535, got ${value}`);
   }
   return n;
+}
+
+/** The lines of standard input (without their line ends), until it ends. */
+export async function* stdinLines(): AsyncGenerator<string, void, undefined> {
+  const stream = deno ? deno.stdin.readable : bun!.stdin.stream();
+  const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
+  let rest = "";
+  try {
+    while (true) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      rest += value;
+      let nl;
+      while ((nl = rest.indexOf("\n")) >= 0) {
+        yield rest.slice(0, nl).replace(/\r$/, "");
+        rest = rest.slice(nl + 1);
+      }
+    }
+    if (rest) yield rest;
+  } finally {
+    reader.releaseLock();
+  }
 }
 
 /** The limits every example accepts: `--max-payload BYTES` and `--origin ORIGIN` (repeatable). */

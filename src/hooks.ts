@@ -50,7 +50,7 @@ export interface UpgradeAccept<T> {
   /** Extra headers for the `101 Switching Protocols` response (cookies, for instance). */
   headers?: HeadersInit;
   /**
-   * The subprotocol to speak, one of those the client offered. When left out, no
+   * The subprotocol to speak, one of those the client offered. When left out (or `""`), no
    * `Sec-WebSocket-Protocol` header is sent, whatever the client offered.
    */
   protocol?: string;

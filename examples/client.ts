@@ -1,0 +1,65 @@
+/**
+ * A terminal client that survives server restarts: it connects to a URL (default: the local
+ * chat), prints every message and every change of state, and sends each line typed on
+ * standard input. Lines typed while the server is down are queued and go out, in order, once
+ * it is back. End with Ctrl-D (or Ctrl-C).
+ *
+ *     deno run --allow-net examples/client.ts [url] [--no-heartbeat]
+ *     bun run examples/client.ts [url] [--no-heartbeat]
+ *
+ * Output: `< text` for a message, `* ...` for a state change. The heartbeat (`wskit:ping`,
+ * answered by any wskit server) detects a link that died silently; `--no-heartbeat` turns it
+ * off for servers that do not answer it.
+ *
+ * @module
+ */
+
+import { ReconnectingWebSocket } from "../src/client.ts";
+import { args, flag, onShutdown, stdinLines } from "./_cli.ts";
+
+const url = args().find((a) => !a.startsWith("--")) ?? "ws://127.0.0.1:8000/";
+const client = new ReconnectingWebSocket(url, undefined, { heartbeat: !flag("no-heartbeat") });
+client.binaryType = "arraybuffer";
+
+client.addEventListener("connecting", (e) => console.log(`* connecting (attempt ${e.attempt})`));
+client.addEventListener("open", () => console.log(`* open ${client.url}`));
+client.addEventListener("close", (e) => {
+  const how = e.wasClean ? "clean" : "abnormal";
+  console.log(`* close ${e.code} ${how}${e.reason ? `: ${e.reason}` : ""}`);
+});
+client.addEventListener("error", (e) => console.log(`* error: ${e.message}`));
+client.addEventListener("reconnect", (e) => {
+  console.log(`* reconnect #${e.attempt} in ${e.delay} ms`);
+});
+client.addEventListener("giveup", (e) => console.log(`* gave up (${e.reason})`));
+client.addEventListener("drop", (e) => {
+  console.log(`* dropped ${e.messages.length} message(s): ${e.reason}`);
+});
+
+const closed = new Promise<void>((resolve) => {
+  client.addEventListener("close", () => {
+    if (client.readyState === client.CLOSED) resolve();
+  });
+});
+
+onShutdown(() => {
+  client.close(1000, "bye");
+  return closed;
+});
+
+(async () => {
+  for await (const message of client) {
+    console.log(
+      typeof message === "string"
+        ? `< ${message}`
+        : `< <${(message as ArrayBuffer).byteLength} bytes>`,
+    );
+  }
+})();
+
+for await (const line of stdinLines()) {
+  if (line === "") continue;
+  if (client.send(line) === "queued") console.log("* queued until connected");
+}
+client.close(1000, "bye");
+await closed;
