@@ -81,3 +81,37 @@ export type {
   ReconnectingWebSocketOptions,
   UrlProvider,
 } from "./src/client.ts";
+export { MemoryStore, sessions } from "./src/session_server.ts";
+export type {
+  EndReason,
+  EventHandlers,
+  LogWindow,
+  Maybe,
+  RequestHandlers,
+  Session,
+  SessionOptions,
+  SessionPublishOptions,
+  SessionServer,
+  SessionStats,
+  SessionStore,
+} from "./src/session_server.ts";
+export {
+  RemoteError,
+  ResyncEvent,
+  SessionClient,
+  SessionDropEvent,
+  SessionOpenEvent,
+} from "./src/session_client.ts";
+export type {
+  AnyProtocol,
+  ErrorBody,
+  EventName,
+  Position,
+  Protocol,
+  RequestOptions,
+  RequestShape,
+  ResyncReason,
+  SessionClientEventMap,
+  SessionClientOptions,
+  Unconfirmed,
+} from "./src/session_client.ts";

@@ -391,6 +391,18 @@ export class ReconnectingWebSocket extends EventTarget {
   }
 
   /**
+   * Drops the current connection or attempt (a 1006 close with `reason`, no close handshake)
+   * and reconnects after the usual backoff; a pending reconnect happens at once. Does
+   * nothing once the client is closed for good.
+   *
+   * @param reason The reason the `close` event carries.
+   */
+  reconnect(reason = "reconnect requested"): void {
+    if (this.#phase === "open" || this.#phase === "connecting") this.#abandon(reason);
+    else if (this.#phase === "waiting") this.#hurry();
+  }
+
+  /**
    * Iterates over incoming messages (`MessageEvent.data`) until the client is closed for
    * good. Each iterator sees the messages that arrive once iteration has started.
    *

@@ -87,6 +87,7 @@ export class Endpoint<T> implements WebSocketEndpoint<T>, PeerContext {
     this.#ping = heartbeat ? heartbeat.ping : undefined;
     this.#pong = heartbeat ? heartbeat.pong : DEFAULT_PONG;
     this.#closeTimeout = options.closeTimeout ?? 3000;
+    hooks.start?.(this);
   }
 
   get peers(): ReadonlyMap<string, ServerPeer<T>> {
@@ -287,7 +288,17 @@ export class Endpoint<T> implements WebSocketEndpoint<T>, PeerContext {
 
   close(code = 1001, reason = "Server shutting down"): Promise<void> {
     checkClose(code, reason);
-    return this.#closing ??= this.#shutdown(code, reason);
+    return this.#closing ??= this.#shutdown(code, reason).then(() => this.#stopHook());
+  }
+
+  async #stopHook(): Promise<void> {
+    const stop = this.#hooks.stop;
+    if (!stop) return;
+    try {
+      await stop();
+    } catch (error) {
+      this.#report(null, error);
+    }
   }
 
   async #shutdown(code: number, reason: string): Promise<void> {

@@ -96,6 +96,13 @@ export interface Hooks<T = unknown> {
    * Bun; on Deno the adapter polls the socket's `bufferedAmount` after a queued send.
    */
   drain?(peer: Peer<T>): Awaitable<void>;
+  /**
+   * Called once when the endpoint is created, with the endpoint itself: a handle for hooks
+   * that publish on their own (the session layer uses it).
+   */
+  start?(endpoint: WebSocketEndpoint<T>): void;
+  /** Called once when `close()` has closed every peer, before it resolves. */
+  stop?(): Awaitable<void>;
 }
 
 /** The application-level heartbeat that the server answers on its own. */

@@ -8,7 +8,8 @@ import { type Hooks, serve } from "../mod.ts";
 import { connect, type Recorder, restartExample, shut } from "./_client.ts";
 import { test } from "./_harness.ts";
 import { type RunningExample, startExample } from "./_process.ts";
-import { connectTcp, listenTcp, type TcpConn } from "./_tcp.ts";
+import { startProxy } from "./_proxy.ts";
+import { listenTcp, type TcpConn } from "./_tcp.ts";
 import { waitFor } from "./_wait.ts";
 
 const echo: Hooks = { message: (peer, m) => void peer.send(m) };
@@ -48,28 +49,7 @@ for (const runtime of ["deno", "bun"] as const) {
 test("a half-open link: the heartbeat notices within interval + timeout and reconnects", async () => {
   const server = await serve(echo, { port: 0 });
   // A loopback proxy that can stop forwarding in both directions without closing anything.
-  let frozen = false;
-  const conns: TcpConn[] = [];
-  const proxy = listenTcp(0, (down) => {
-    conns.push(down);
-    const early: Uint8Array[] = [];
-    let up: TcpConn | undefined;
-    down.onData((d) => {
-      if (frozen) return;
-      if (up) up.write(d);
-      else early.push(d);
-    });
-    connectTcp(server.port).then((conn) => {
-      up = conn;
-      conns.push(up);
-      for (const d of early) up.write(d);
-      up.onData((d) => {
-        if (!frozen) down.write(d);
-      });
-      down.closed.then(() => conn.close());
-      conn.closed.then(() => down.close());
-    }, () => down.close());
-  });
+  const proxy = startProxy(server.port);
   const interval = 200;
   const timeout = 200;
   const [client, rec] = connect(`ws://127.0.0.1:${proxy.port}/`, {
@@ -80,10 +60,10 @@ test("a half-open link: the heartbeat notices within interval + timeout and reco
     client.send("alive");
     await rec.messagesAtLeast(1);
     const frozenAt = Date.now();
-    frozen = true;
+    proxy.freeze();
     const dead = await rec.next("close", 1, 5_000);
     const noticed = dead.at - frozenAt;
-    frozen = false; // the network is back: the reconnect goes through the same proxy
+    proxy.thaw(); // the network is back: the reconnect goes through the same proxy
     assertEquals([dead.code, dead.reason, dead.wasClean], [1006, "heartbeat timeout", false]);
     console.log(
       `half-open link noticed after ${noticed} ms (interval ${interval} + timeout ${timeout})`,
@@ -96,7 +76,6 @@ test("a half-open link: the heartbeat notices within interval + timeout and reco
   } finally {
     await shut(client, rec);
     proxy.close();
-    for (const c of conns) c.close();
     await server.close();
   }
 });

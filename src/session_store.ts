@@ -1,0 +1,193 @@
+/**
+ * Where the session layer keeps its replay logs: the {@linkcode SessionStore} interface and
+ * the in-memory store. A log is bounded by count, bytes and age; an entry that fell out of
+ * it cannot be replayed, and the client is told so (`recovered: false`), never left with a
+ * silent gap. A shared store (Redis, `./redis`) lets a client resume on another server.
+ *
+ * @module
+ */
+
+import type { Position } from "./protocol.ts";
+
+export type { Position } from "./protocol.ts";
+
+/** How much history a stream keeps for replay. */
+export interface LogWindow {
+  /**
+   * How long an entry stays replayable, and how long a disconnected session is kept, in
+   * milliseconds.
+   *
+   * @default {120000}
+   */
+  maxAge?: number;
+  /**
+   * Entries per stream.
+   *
+   * @default {10000}
+   */
+  maxCount?: number;
+  /**
+   * Bytes of frames per stream.
+   *
+   * @default {8388608}
+   */
+  maxBytes?: number;
+}
+
+/** A value or a promise of it: the in-memory store answers at once, a shared one later. */
+export type Maybe<T> = T | Promise<T>;
+
+/**
+ * Replay logs, one per stream (a room, or one session's own messages). Offsets count from 1
+ * within a stream; the epoch names the store's history, and changes when it is lost.
+ */
+export interface SessionStore {
+  /**
+   * Appends the frame `prefix + offset + suffix` to `stream`, assigning the next offset.
+   *
+   * @returns The offset.
+   */
+  append(stream: string, prefix: string, suffix: string): Maybe<number>;
+  /** The stream's current position: the epoch and the last offset (0 when empty). */
+  position(stream: string): Maybe<Position>;
+  /**
+   * The frames after `from`, in order.
+   *
+   * @returns The frames, or `null` when the epoch differs or some were evicted.
+   */
+  since(stream: string, from: Position): Maybe<string[] | null>;
+  /** Forgets a stream (a session's own stream, once the session has ended). */
+  drop(stream: string): Maybe<void>;
+  /** Releases what the store holds open (connections, timers). */
+  close(): Maybe<void>;
+}
+
+/** The defaults of {@linkcode LogWindow}. */
+export const DEFAULT_WINDOW: Required<LogWindow> = {
+  maxAge: 120_000,
+  maxCount: 10_000,
+  maxBytes: 8 * 1024 * 1024,
+};
+
+interface Log {
+  /** Offset of the last entry appended. */
+  last: number;
+  /** Index in `entries` of the oldest entry still kept. */
+  head: number;
+  entries: { offset: number; at: number; text: string }[];
+  bytes: number;
+}
+
+/** A random identifier: `bytes` random bytes, base64url without padding. */
+export function randomId(bytes: number): string {
+  const raw = crypto.getRandomValues(new Uint8Array(bytes));
+  return btoa(String.fromCharCode(...raw)).replaceAll("+", "-").replaceAll("/", "_")
+    .replace(/=+$/, "");
+}
+
+/**
+ * The in-memory store: logs live in this process, so sessions resume on this server only,
+ * and a restart starts a new epoch (every client then learns `recovered: false`).
+ *
+ * @example Keep five minutes of history
+ * ```ts ignore
+ * import { MemoryStore, sessions } from "jsr:@wskit/wskit/session";
+ *
+ * const app = sessions({ store: new MemoryStore({ maxAge: 300_000 }) });
+ * ```
+ */
+export class MemoryStore implements SessionStore {
+  /** The epoch of this store's history. */
+  readonly epoch: string = randomId(9);
+  #window: Required<LogWindow>;
+  #logs = new Map<string, Log>();
+  #now: () => number;
+
+  /**
+   * Creates an empty store.
+   *
+   * @param window How much history each stream keeps.
+   * @param now The clock, for tests.
+   */
+  constructor(window: LogWindow = {}, now: () => number = Date.now) {
+    this.#window = { ...DEFAULT_WINDOW, ...window };
+    this.#now = now;
+  }
+
+  #log(stream: string): Log {
+    let log = this.#logs.get(stream);
+    if (!log) this.#logs.set(stream, log = { last: 0, head: 0, entries: [], bytes: 0 });
+    return log;
+  }
+
+  /** Evicts entries beyond the window, oldest first. */
+  #trim(log: Log): void {
+    const w = this.#window;
+    const oldest = this.#now() - w.maxAge;
+    while (log.head < log.entries.length) {
+      const entry = log.entries[log.head]!;
+      const count = log.entries.length - log.head;
+      if (count <= w.maxCount && log.bytes <= w.maxBytes && entry.at >= oldest) break;
+      log.bytes -= entry.text.length;
+      log.head++;
+    }
+    // Compact once the dead prefix is as long as what is kept.
+    if (log.head > 1024 && log.head * 2 > log.entries.length) {
+      log.entries = log.entries.slice(log.head);
+      log.head = 0;
+    }
+  }
+
+  /**
+   * Appends `prefix + offset + suffix` to `stream`.
+   *
+   * @returns The new entry's offset.
+   */
+  append(stream: string, prefix: string, suffix: string): number {
+    const log = this.#log(stream);
+    const offset = ++log.last;
+    const text = prefix + offset + suffix;
+    log.entries.push({ offset, at: this.#now(), text });
+    log.bytes += text.length;
+    this.#trim(log);
+    return offset;
+  }
+
+  /** The stream's epoch and last offset. */
+  position(stream: string): Position {
+    return [this.epoch, this.#logs.get(stream)?.last ?? 0];
+  }
+
+  /**
+   * The frames after `from`.
+   *
+   * @returns The frames, or `null` when some are gone or the epoch differs.
+   */
+  since(stream: string, from: Position): string[] | null {
+    if (from[0] !== this.epoch) return null;
+    const log = this.#logs.get(stream);
+    const after = from[1];
+    if (!log) return after === 0 ? [] : null;
+    if (after > log.last || after < 0) return null;
+    if (after === log.last) return [];
+    this.#trim(log);
+    const first = log.entries[log.head];
+    // The entry right after the client's position must still be here.
+    if (!first || first.offset > after + 1) return null;
+    const out: string[] = [];
+    for (let i = log.head + (after + 1 - first.offset); i < log.entries.length; i++) {
+      out.push(log.entries[i]!.text);
+    }
+    return out;
+  }
+
+  /** Forgets a stream. */
+  drop(stream: string): void {
+    this.#logs.delete(stream);
+  }
+
+  /** Forgets every stream. */
+  close(): void {
+    this.#logs.clear();
+  }
+}

@@ -1,0 +1,266 @@
+// Reconnects that lose nothing: 10 000 messages each way across 20 cuts of the TCP link, a
+// disconnect longer than the window (recovered: false on both sides, never a silent gap),
+// a session id presented by another identity, and the order of events on a reconnect.
+
+import { assert, assertEquals, assertNotEquals } from "@std/assert";
+import { serve } from "../mod.ts";
+import { SessionClient } from "../src/session_client.ts";
+import { type SessionOptions, sessions } from "../src/session_server.ts";
+import { test } from "./_harness.ts";
+import { startProxy } from "./_proxy.ts";
+import { waitFor, within } from "./_wait.ts";
+import { TestClient } from "./_ws.ts";
+import type { TestProtocol } from "./fixtures/session_protocol.ts";
+
+type Data = { user: string };
+
+async function start(options: SessionOptions<TestProtocol, Data> = {}) {
+  const app = sessions<TestProtocol, Data>({
+    upgrade: (request) => ({
+      data: { user: new URL(request.url).searchParams.get("user") ?? "anon" },
+    }),
+    identify: (data) => data.user,
+    error: (_s, e) => console.error("session error", e),
+    ...options,
+  });
+  const server = await serve(app.hooks, { port: 0 });
+  const proxy = startProxy(server.port);
+  return {
+    app,
+    server,
+    proxy,
+    client(user = "ada") {
+      return new SessionClient<TestProtocol>(`ws://127.0.0.1:${proxy.port}/?user=${user}`, {
+        minDelay: 5,
+        maxDelay: 50,
+        minUptime: 0,
+        heartbeat: false,
+      });
+    },
+    async stop(...clients: SessionClient<TestProtocol>[]) {
+      for (const c of clients) c.close();
+      proxy.close();
+      await server.close();
+    },
+  };
+}
+
+function opens(c: SessionClient<TestProtocol>) {
+  const seen: { resumed: boolean; recovered: boolean }[] = [];
+  c.addEventListener("open", (e) => seen.push({ resumed: e.resumed, recovered: e.recovered }));
+  return seen;
+}
+
+/** `count` distinct random points in [1, n), sorted. */
+function cutPoints(count: number, n: number): number[] {
+  const points = new Set<number>();
+  while (points.size < count) points.add(1 + Math.floor(Math.random() * (n - 1)));
+  return [...points].sort((a, b) => a - b);
+}
+
+const N = 10_000;
+const CUTS = 20;
+
+test(
+  `sessions: ${N} room messages across ${CUTS} cuts of the link arrive exactly once, in order`,
+  async () => {
+    const t = await start();
+    const c = t.client();
+    const got: number[] = [];
+    c.on("tick", ({ n }) => void got.push(n));
+    const seen = opens(c);
+    try {
+      await c.join("feed");
+      const cuts = cutPoints(CUTS, N);
+      let next = 0;
+      for (let n = 0; n < N; n++) {
+        t.app.publish("feed", "tick", { n });
+        if (n === cuts[next]) {
+          // Each cut hits a live session: wait for the reconnect after the previous one.
+          const opened = ++next;
+          await waitFor(() => seen.length === opened, "the session to be back", 10_000);
+          t.proxy.cut();
+        }
+        // A publisher that yields now and then, as a real one does.
+        if (n % 100 === 99) await new Promise((r) => setTimeout(r, 1));
+      }
+      await waitFor(() => got.length >= N, `${N} messages at the client`, 30_000);
+      assertEquals(got.length, N, "no duplicates");
+      assert(got.every((n, i) => n === i), "exactly 0..9999 in order");
+      await waitFor(() => seen.length === 1 + CUTS, "a reconnect after every cut", 10_000);
+      assert(seen.slice(1).every((o) => o.resumed && o.recovered), JSON.stringify(seen));
+      const stats = t.app.stats();
+      assertEquals([stats.resumed, stats.recovered], [CUTS, CUTS]);
+      console.log(`room: ${stats.replayed} frames replayed across ${CUTS} cuts`);
+      assert(stats.replayed > 0, "the cuts lost frames in flight, and the replay filled the gaps");
+    } finally {
+      await t.stop(c);
+    }
+  },
+  { timeout: 60_000 },
+);
+
+test(
+  `sessions: ${N} client events across ${CUTS} forced disconnects are handled exactly once, in order`,
+  async () => {
+    const handled: number[] = [];
+    const t = await start({ events: { note: (_s, { n }) => void handled.push(n) } });
+    const c = t.client();
+    const seen = opens(c);
+    // Count event frames put on the wire, to see how many went out again after a cut.
+    let sent = 0;
+    const send = c.socket.send.bind(c.socket);
+    c.socket.send = (data) => {
+      if (typeof data === "string" && data.startsWith(`{"t":"e"`)) sent++;
+      return send(data);
+    };
+    try {
+      await within(new Promise((r) => c.addEventListener("open", r, { once: true })), "open");
+      const cuts = cutPoints(CUTS, N);
+      let next = 0;
+      for (let n = 0; n < N; n++) {
+        assertNotEquals(c.emit("note", { n }), "dropped");
+        if (n === cuts[next]) {
+          // Each cut hits a live session: wait for the reconnect after the previous one.
+          const opened = ++next;
+          await waitFor(() => seen.length === opened, "the session to be back", 10_000);
+          t.proxy.cut();
+        }
+        if (n % 100 === 99) {
+          await new Promise((r) => setTimeout(r, 1));
+          // Stay well inside the pending bound while the link is down.
+          await waitFor(() => c.pending < 5_000, "the pending messages to drain", 20_000);
+        }
+      }
+      await waitFor(() => handled.length >= N && c.pending === 0, `${N} events handled`, 30_000);
+      assertEquals(handled.length, N, "each handled once");
+      assert(handled.every((n, i) => n === i), "in order");
+      console.log(
+        `events: ${sent - N} frames sent again after ${CUTS} disconnects, ` +
+          `${t.app.stats().duplicates} duplicates dropped by the server`,
+      );
+      await waitFor(() => seen.length === 1 + CUTS, "a reconnect after every cut", 10_000);
+    } finally {
+      await t.stop(c);
+    }
+  },
+  { timeout: 60_000 },
+);
+
+test(
+  "sessions: a disconnect longer than the window: recovered false on both sides, a resync event",
+  async () => {
+    const connects: { resumed: boolean; recovered: boolean }[] = [];
+    const ends: string[] = [];
+    const t = await start({
+      window: { maxAge: 300 },
+      connect: (_s, info) => void connects.push(info),
+      end: (s, reason) => void ends.push(`${s.data.user}:${reason}`),
+    });
+    const c = t.client();
+    const resyncs: string[] = [];
+    c.addEventListener("resync", (e) => resyncs.push(e.reason));
+    const got: number[] = [];
+    c.on("tick", ({ n }) => void got.push(n));
+    const seen = opens(c);
+    try {
+      await c.join("feed");
+      t.app.publish("feed", "tick", { n: 1 });
+      await waitFor(() => got.length === 1, "the first tick");
+      t.proxy.down(true);
+      t.proxy.cut();
+      t.app.publish("feed", "tick", { n: 2 }); // published while the client is away: lost to it
+      await waitFor(() => ends.length === 1, "the session to end with its window", 5_000);
+      assertEquals(ends, ["ada:expired"]);
+      t.proxy.down(false);
+      await waitFor(() => seen.length === 2, "the new session", 5_000);
+      assertEquals(seen[1], { resumed: false, recovered: false });
+      assertEquals(connects.at(-1), { resumed: false, recovered: false });
+      assertEquals(resyncs, ["new-session"], "the application is told, never a silent gap");
+      // The client is back in its room without the application doing anything.
+      await waitFor(
+        () => t.app.sessions.size === 1 && [...t.app.sessions.values()][0]!.rooms.has("feed"),
+        "the rejoin",
+      );
+      t.app.publish("feed", "tick", { n: 3 });
+      await waitFor(() => got.length === 2, "the tick after the rejoin");
+      assertEquals(got, [1, 3]);
+    } finally {
+      await t.stop(c);
+    }
+  },
+  { timeout: 20_000 },
+);
+
+test("sessions: history evicted while away: resumed, but recovered false and a resync event", async () => {
+  const t = await start({ window: { maxCount: 5 } });
+  const c = t.client();
+  const resyncs: string[] = [];
+  c.addEventListener("resync", (e) => resyncs.push(e.reason));
+  const seen = opens(c);
+  try {
+    await c.join("feed");
+    t.proxy.down(true);
+    t.proxy.cut();
+    await waitFor(() => [...t.app.sessions.values()][0]?.connected === false, "the disconnect");
+    for (let n = 0; n < 20; n++) t.app.publish("feed", "tick", { n }); // more than the log keeps
+    t.proxy.down(false);
+    await waitFor(() => seen.length === 2, "the reconnect", 5_000);
+    assertEquals(seen[1], { resumed: true, recovered: false });
+    assertEquals(resyncs, ["not-recovered"]);
+  } finally {
+    await t.stop(c);
+  }
+});
+
+test("sessions: a session id presented by another identity resumes nothing", async () => {
+  const t = await start();
+  const ada = t.client("ada");
+  try {
+    await within(new Promise((r) => ada.addEventListener("open", r, { once: true })), "open");
+    // Learn ada's secret the way an attacker might have: from a raw connection of ada's own.
+    const raw = await TestClient.connect(`${t.server.url}?user=ada`, "wskit.session.v1");
+    raw.send(JSON.stringify({ t: "hello", v: 1 }));
+    const adas = await raw.json<{ sid: string }>();
+    await raw.close();
+    const eve = await TestClient.connect(`${t.server.url}?user=eve`, "wskit.session.v1");
+    eve.send(JSON.stringify({ t: "hello", v: 1, sid: adas.sid, streams: {} }));
+    const welcome = await eve.json<{ sid: string; recovered: boolean }>();
+    assertNotEquals(welcome.sid, adas.sid, "eve gets a session of her own");
+    assertEquals(welcome.recovered, false);
+    const owner = [...t.app.sessions.values()].find((s) => s.data.user === "eve")!;
+    assertEquals(owner.identity, "eve");
+    assertEquals(ada.readyState, 1, "ada's own session is untouched");
+    await eve.close();
+  } finally {
+    await t.stop(ada);
+  }
+});
+
+test("sessions: on a reconnect, the replay comes before open, and queued messages after it", async () => {
+  const serverLog: string[] = [];
+  const t = await start({
+    connect: (_s, { resumed }) => void serverLog.push(resumed ? "connect:resumed" : "connect:new"),
+    events: { note: (_s, { n }) => void serverLog.push(`note:${n}`) },
+  });
+  const c = t.client();
+  const clientLog: string[] = [];
+  c.on("tick", ({ n }) => void clientLog.push(`tick:${n}`));
+  c.addEventListener("open", (e) => clientLog.push(`open:${e.resumed}`));
+  try {
+    await waitFor(() => clientLog.length === 1, "the first open");
+    t.proxy.down(true);
+    t.proxy.cut();
+    await waitFor(() => [...t.app.sessions.values()][0]?.connected === false, "the disconnect");
+    const session = [...t.app.sessions.values()][0]!;
+    session.emit("tick", { n: 1 });
+    session.emit("tick", { n: 2 });
+    assertEquals(c.emit("note", { n: 1 }), "queued");
+    t.proxy.down(false);
+    await waitFor(() => serverLog.includes("note:1"), "the queued note at the server", 5_000);
+    assertEquals(clientLog, ["open:false", "tick:1", "tick:2", "open:true"]);
+    assertEquals(serverLog, ["connect:new", "connect:resumed", "note:1"]);
+  } finally {
+    await t.stop(c);
+  }
+});

@@ -1,0 +1,318 @@
+// The session layer's features on both runtimes: typed events and requests (result, handler
+// error, timeout, abort), server requests, rooms with authorization, binary payloads, the
+// subprotocol switch between session and plain clients, and compile-time typing.
+
+import { assert, assertEquals, assertInstanceOf, assertMatch, assertRejects } from "@std/assert";
+import { serve } from "../mod.ts";
+import { SessionClient } from "../src/session_client.ts";
+import { RemoteError } from "../src/session_errors.ts";
+import { type SessionOptions, sessions } from "../src/session_server.ts";
+import { runtime, test } from "./_harness.ts";
+import { runtimeBin, spawn } from "./_process.ts";
+import { waitFor, within } from "./_wait.ts";
+import { TestClient } from "./_ws.ts";
+import type { TestProtocol } from "./fixtures/session_protocol.ts";
+
+type Data = { user: string };
+
+/** A session server for the tests, and a way to make clients of it. */
+async function start(options: SessionOptions<TestProtocol, Data> = {}) {
+  const app = sessions<TestProtocol, Data>({
+    upgrade: (request) => ({
+      data: { user: new URL(request.url).searchParams.get("user") ?? "anon" },
+    }),
+    identify: (data) => data.user,
+    requests: {
+      add: (_s, { a, b }) => a + b,
+      fail: (_s, { code }) => {
+        throw new RemoteError(`Cannot do it: ${code}`, { code });
+      },
+      crash: () => {
+        throw new Error("secret internal detail");
+      },
+      slow: async (_s, { ms }) => {
+        await new Promise((r) => setTimeout(r, ms));
+        return "late";
+      },
+      whoami: (s) => ({ user: s.data.user, id: s.id }),
+    },
+    error: () => {},
+    ...options,
+  });
+  const server = await serve(app.hooks, { port: 0 });
+  const clients: SessionClient<TestProtocol>[] = [];
+  return {
+    app,
+    server,
+    client(user = "ada") {
+      const c = new SessionClient<TestProtocol>(`${server.url}?user=${user}`, {
+        minDelay: 20,
+        maxDelay: 200,
+        heartbeat: false,
+      });
+      clients.push(c);
+      return c;
+    },
+    async stop() {
+      for (const c of clients) c.close();
+      await server.close();
+    },
+  };
+}
+
+function opened(c: SessionClient<TestProtocol>) {
+  return within(new Promise<Event>((r) => c.addEventListener("open", r, { once: true })), "open");
+}
+
+test("sessions: requests resolve with the handler's result; RemoteError keeps message and code", async () => {
+  const t = await start();
+  try {
+    const c = t.client();
+    assertEquals(await c.request("add", { a: 2, b: 40 }), 42);
+    const e = await assertRejects(() => c.request("fail", { code: "nope" }), RemoteError);
+    assertEquals([e.message, e.code], ["Cannot do it: nope", "nope"]);
+    const crash = await assertRejects(() => c.request("crash", null), RemoteError);
+    assertEquals([crash.message, crash.code], ["Internal error", "internal"], "no internals leak");
+    const who = await c.request("whoami", null);
+    assertEquals(who.user, "ada");
+    assertEquals(who.id, c.id);
+  } finally {
+    await t.stop();
+  }
+});
+
+test("sessions: a request times out with TimeoutError, and an abort cancels it", async () => {
+  let finished = 0;
+  const t = await start({
+    requests: {
+      add: (_s, { a, b }) => a + b,
+      slow: async (_s, { ms }) => {
+        await new Promise((r) => setTimeout(r, ms));
+        finished++;
+        return "late";
+      },
+    },
+  });
+  try {
+    const c = t.client();
+    await opened(c);
+    const slow = await assertRejects(() => c.request("slow", { ms: 300 }, { timeout: 50 }));
+    assertInstanceOf(slow, DOMException);
+    assertEquals((slow as DOMException).name, "TimeoutError");
+    const controller = new AbortController();
+    const pending = c.request("slow", { ms: 300 }, { signal: controller.signal });
+    controller.abort(new DOMException("user gave up", "AbortError"));
+    const aborted = await assertRejects(() => pending);
+    assertEquals((aborted as DOMException).name, "AbortError");
+    // An already aborted signal rejects before anything is sent.
+    await assertRejects(() => c.request("add", { a: 1, b: 1 }, { signal: AbortSignal.abort() }));
+    // The session still works, and the late answers find no taker.
+    assertEquals(await c.request("add", { a: 1, b: 2 }), 3);
+    await waitFor(() => finished === 2, "both slow handlers to finish", 5_000);
+  } finally {
+    await t.stop();
+  }
+});
+
+test("sessions: a request that times out while disconnected is never sent later", async () => {
+  let slowCalls = 0;
+  const t = await start({
+    requests: {
+      slow: () => {
+        slowCalls++;
+        return "ran";
+      },
+      add: (_s, { a, b }) => a + b,
+    },
+  });
+  const c = new SessionClient<TestProtocol>("ws://127.0.0.1:9/", { heartbeat: false });
+  try {
+    const expired = await assertRejects(() => c.request("slow", { ms: 0 }, { timeout: 30 }));
+    assertEquals((expired as DOMException).name, "TimeoutError");
+    assertEquals(c.pending, 0, "the expired request left the outbox");
+    assertEquals(slowCalls, 0);
+  } finally {
+    c.close();
+    await t.stop();
+  }
+});
+
+test("sessions: an unknown request is refused with code unknown_request", async () => {
+  const t = await start();
+  try {
+    const c = t.client();
+    const e = await assertRejects(
+      () => (c as unknown as SessionClient).request("nothing", null),
+      RemoteError,
+    );
+    assertEquals(e.code, "unknown_request");
+  } finally {
+    await t.stop();
+  }
+});
+
+test("sessions: events reach their handlers in order; the server requests from a client", async () => {
+  const seen: number[] = [];
+  const t = await start({
+    events: { note: (_s, { n }) => void seen.push(n) },
+  });
+  try {
+    const c = t.client();
+    c.handle("confirm", ({ question }) => question === "sure?");
+    for (let n = 0; n < 100; n++) c.emit("note", { n });
+    await waitFor(() => seen.length === 100, "100 events");
+    assertEquals(seen, Array.from({ length: 100 }, (_, i) => i));
+    const session = [...t.app.sessions.values()][0]!;
+    assertEquals(await session.request("confirm", { question: "sure?" }), true);
+    assertEquals(await session.request("confirm", { question: "no" }), false);
+    await waitFor(() => c.pending === 0, "every message confirmed");
+  } finally {
+    await t.stop();
+  }
+});
+
+test("sessions: rooms are joined on request, authorized by the join hook, and published to", async () => {
+  const t = await start({ join: (s, room) => room !== "secret" || s.data.user === "root" });
+  try {
+    const a = t.client("ada");
+    const b = t.client("bob");
+    const aSaid: string[] = [];
+    const bSaid: string[] = [];
+    a.on("said", (m) => void aSaid.push(`${m.from}:${m.text}`));
+    b.on("said", (m) => void bSaid.push(`${m.from}:${m.text}`));
+    await a.join("lobby");
+    await b.join("lobby");
+    const refused = await assertRejects(() => b.join("secret"), RemoteError);
+    assertEquals(refused.code, "forbidden");
+    assertEquals([...b.rooms], ["lobby"]);
+    t.app.publish("lobby", "said", { from: "server", text: "hi" });
+    const sa = [...t.app.sessions.values()].find((s) => s.data.user === "ada")!;
+    sa.publish("lobby", "said", { from: "ada", text: "not to myself" });
+    sa.publish("lobby", "said", { from: "ada", text: "to all" }, { self: true });
+    await waitFor(() => bSaid.length === 3 && aSaid.length === 2, "the room messages");
+    assertEquals(aSaid, ["server:hi", "ada:to all"]);
+    assertEquals(bSaid, ["server:hi", "ada:not to myself", "ada:to all"]);
+    await b.leave("lobby");
+    t.app.publish("lobby", "said", { from: "server", text: "after" });
+    await waitFor(() => aSaid.length === 3, "the last message at ada");
+    assertEquals(bSaid.length, 3, "bob left before it");
+  } finally {
+    await t.stop();
+  }
+});
+
+test("sessions: binary payloads travel as bytes, both ways", async () => {
+  const t = await start({
+    events: {
+      blob: (s, { name, bytes }) => s.emit("blob", { name: `${name}!`, bytes: bytes.reverse() }),
+    },
+  });
+  try {
+    const c = t.client();
+    let got: { name: string; bytes: Uint8Array } | undefined;
+    c.on("blob", (m) => void (got = m));
+    c.emit("blob", { name: "x", bytes: new Uint8Array([1, 2, 3, 255]) });
+    await waitFor(() => got !== undefined, "the blob back");
+    assertEquals(got!.name, "x!");
+    assertInstanceOf(got!.bytes, Uint8Array);
+    assertEquals([...got!.bytes], [255, 3, 2, 1]);
+  } finally {
+    await t.stop();
+  }
+});
+
+test("sessions: plain WebSocket clients get the plain hooks, or 426 without them", async () => {
+  const t = await start();
+  try {
+    let refused = false;
+    try {
+      await TestClient.connect(t.server.url);
+    } catch {
+      refused = true;
+    }
+    assert(refused, "a plain client is refused when there are no plain hooks");
+  } finally {
+    await t.stop();
+  }
+  const t2 = await start({ plain: { message: (peer, m) => void peer.send(`plain:${m}`) } });
+  try {
+    const plain = await TestClient.connect(t2.server.url);
+    plain.send("hi");
+    assertEquals(await plain.next(), "plain:hi");
+    const s = t2.client();
+    assertEquals(await s.request("add", { a: 1, b: 1 }), 2);
+    await plain.close();
+  } finally {
+    await t2.stop();
+  }
+});
+
+test(
+  "sessions: a misspelled event or a wrong payload is a compile error on both ends",
+  async () => {
+    // Bun cannot type-check; both runtimes ask Deno, the project's type checker.
+    const file = new URL("./fixtures/session_types_bad.ts", import.meta.url).pathname;
+    // --no-config: the workspace excludes this file from its own type check.
+    const child = spawn(runtimeBin("deno"), ["check", "--no-config", "--quiet", file]);
+    const code = await within(child.exited, "deno check", 60_000);
+    assert(code !== 0, "the misuse file must not type-check");
+    // deno-lint-ignore no-control-regex -- strips the colours of Deno's report
+    const out = `${child.stderr()}\n${child.lines.join("\n")}`.replace(/\x1b\[[0-9;]*m/g, "");
+    const errors = out.match(/TS\d+ \[ERROR\]/g) ?? [];
+    assertEquals(errors.length, 8, `expected the 8 misuses to fail:\n${out}`);
+    for (let n = 1; n <= 8; n++) assertMatch(out, new RegExp(`BAD-${n}`), `BAD-${n} is an error`);
+  },
+  { timeout: 90_000 },
+);
+
+test(`sessions on ${runtime}: session ids are at least 128 random bits`, async () => {
+  const t = await start();
+  const sids = new Set<string>();
+  try {
+    for (let i = 0; i < 3; i++) {
+      const raw = await TestClient.connect(`${t.server.url}?user=u${i}`, "wskit.session.v1");
+      raw.send(JSON.stringify({ t: "hello", v: 1 }));
+      const welcome = await raw.json<{ sid: string; pid: string }>();
+      assert(welcome.sid.length >= 22, `sid ${welcome.sid} has at least 128 bits`);
+      assertMatch(welcome.sid, /^[A-Za-z0-9_-]+$/);
+      sids.add(welcome.sid);
+      await raw.close();
+    }
+    assertEquals(sids.size, 3);
+  } finally {
+    await t.stop();
+  }
+});
+
+test("sessions: stats and shutdown leave nothing behind", async () => {
+  let ended = 0;
+  const t = await start({ end: () => void ended++ });
+  const c = t.client();
+  await c.join("room");
+  assertEquals(t.app.sessions.size, 1);
+  await t.stop();
+  assertEquals(ended, 1);
+  assertEquals(t.app.sessions.size, 0);
+});
+
+test("sessions: a frame resent with a number already handled is dropped and confirmed again", async () => {
+  const handled: number[] = [];
+  const t = await start({ events: { note: (_s, { n }) => void handled.push(n) } });
+  try {
+    const raw = await TestClient.connect(`${t.server.url}?user=raw`, "wskit.session.v1");
+    raw.send(JSON.stringify({ t: "hello", v: 1 }));
+    await raw.json();
+    raw.send(JSON.stringify({ t: "e", q: 1, e: "note", d: { n: 1 } }));
+    raw.send(JSON.stringify({ t: "e", q: 1, e: "note", d: { n: 1 } }));
+    raw.send(JSON.stringify({ t: "e", q: 2, e: "note", d: { n: 2 } }));
+    await waitFor(() => handled.length === 2, "two events");
+    const acks = [];
+    while (acks.at(-1) !== 2) acks.push((await raw.json<{ q: number }>()).q);
+    assertEquals(handled, [1, 2]);
+    assertEquals(t.app.stats().duplicates, 1);
+    raw.send(JSON.stringify({ t: "e", q: 5, e: "note", d: { n: 5 } }));
+    assertEquals((await within(raw.closed, "the protocol error")).code, 1002, "a gap is refused");
+  } finally {
+    await t.stop();
+  }
+});
