@@ -57,6 +57,8 @@ export type {
   WebSocketEndpoint,
 } from "./src/hooks.ts";
 export type { Peer, PublishOptions } from "./src/peer.ts";
+export type { OutageOptions, Relay, RelayDeliver, RelayStats } from "./src/relay.ts";
+export { BroadcastChannelRelay } from "./src/relay/broadcast_channel.ts";
 export {
   backoffDelay,
   ConnectingEvent,

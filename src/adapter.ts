@@ -34,3 +34,16 @@ export interface NativeFanout {
   /** Delivers `data` to every socket subscribed to `topic`. */
   publish(topic: string, data: string | Uint8Array): void;
 }
+
+/** A TCP connection as Web streams, for clients of other services (the Redis relay). */
+export interface TcpStream {
+  /** Bytes from the other side. */
+  readonly readable: ReadableStream<Uint8Array>;
+  /** Bytes to the other side. */
+  readonly writable: WritableStream<Uint8Array>;
+  /** Closes the connection. */
+  close(): void;
+}
+
+/** Opens a TCP connection; each adapter exports one as `connectTcp`. */
+export type TcpConnect = (hostname: string, port: number) => Promise<TcpStream>;

@@ -87,7 +87,31 @@ export class Endpoint<T> implements WebSocketEndpoint<T>, PeerContext {
     this.#ping = heartbeat ? heartbeat.ping : undefined;
     this.#pong = heartbeat ? heartbeat.pong : DEFAULT_PONG;
     this.#closeTimeout = options.closeTimeout ?? 3000;
+    const relay = options.relay;
+    if (relay) {
+      this.hub.relay = relay;
+      try {
+        const started = relay.start((topic, data) => this.#relayed(topic, data));
+        if (started instanceof Promise) started.catch((error) => this.#report(null, error));
+      } catch (error) {
+        this.#report(null, error);
+      }
+    }
     hooks.start?.(this);
+  }
+
+  /** A publish from another instance: the hooks may claim it, else the local subscribers get it. */
+  #relayed(topic: string, data: string | Uint8Array): void {
+    const claim = this.#hooks.relayed;
+    if (claim) {
+      try {
+        if (claim(topic, data)) return;
+      } catch (error) {
+        this.#report(null, error);
+        return;
+      }
+    }
+    this.hub.deliver(topic, data);
   }
 
   get peers(): ReadonlyMap<string, ServerPeer<T>> {
@@ -117,11 +141,12 @@ export class Endpoint<T> implements WebSocketEndpoint<T>, PeerContext {
       dropped: c.dropped,
       closed: { ...c.closed },
       refused: { ...c.refused },
+      ...(this.hub.relay ? { relay: this.hub.relay.stats() } : {}),
     };
   }
 
-  publish(topic: string, data: SendData): void {
-    this.hub.publish(topic, toFrame(data));
+  publish(topic: string, data: SendData, options?: { local?: boolean }): void {
+    this.hub.publish(topic, toFrame(data), undefined, options?.local ?? false);
   }
 
   /**
@@ -293,9 +318,9 @@ export class Endpoint<T> implements WebSocketEndpoint<T>, PeerContext {
 
   async #stopHook(): Promise<void> {
     const stop = this.#hooks.stop;
-    if (!stop) return;
     try {
-      await stop();
+      if (stop) await stop();
+      await this.hub.relay?.close();
     } catch (error) {
       this.#report(null, error);
     }

@@ -5,6 +5,7 @@
  */
 
 import type { Peer } from "./peer.ts";
+import type { Relay, RelayStats } from "./relay.ts";
 
 /**
  * A message as the hooks receive it, the same on every runtime: text frames arrive as
@@ -103,6 +104,12 @@ export interface Hooks<T = unknown> {
   start?(endpoint: WebSocketEndpoint<T>): void;
   /** Called once when `close()` has closed every peer, before it resolves. */
   stop?(): Awaitable<void>;
+  /**
+   * Called for each publish that arrives from another instance through the relay, before
+   * the local fan-out; return `true` when the hook has handled it (the session layer uses
+   * this for its own messages).
+   */
+  relayed?(topic: string, data: string | Uint8Array): boolean;
 }
 
 /** The application-level heartbeat that the server answers on its own. */
@@ -186,6 +193,11 @@ export interface EndpointOptions {
   /** Per-peer outbound limit and what to do past it. */
   backpressure?: BackpressureOptions;
   /**
+   * Carries publishes to the other instances of the application (other workers, processes,
+   * machines) and theirs to this one's subscribers; closed with the endpoint.
+   */
+  relay?: Relay;
+  /**
    * The application-level heartbeat the server answers before the `message` hook would see
    * it, or `false` to hand every message to the application.
    *
@@ -250,6 +262,8 @@ export interface ServerStats extends LimitStats {
   queuedBytes: number;
   /** Peers whose outbound queue is over the backpressure limit right now. */
   slowPeers: number;
+  /** The relay's health and counters, when there is a relay. */
+  relay?: RelayStats;
 }
 
 /**
@@ -263,8 +277,12 @@ export interface WebSocketEndpoint<T = unknown> {
   readonly peers: ReadonlyMap<string, Peer<T>>;
   /** A snapshot of the endpoint's counters. */
   stats(): ServerStats;
-  /** Sends `data` to every subscriber of `topic`. */
-  publish(topic: string, data: SendData): void;
+  /**
+   * Sends `data` to every subscriber of `topic`, on every instance when there is a relay.
+   *
+   * @param options `local: true` leaves the relay out.
+   */
+  publish(topic: string, data: SendData, options?: { local?: boolean }): void;
   /**
    * Stops accepting upgrades (new ones get `503`), closes every peer with `code` and
    * resolves once every peer's `close` hook has run.

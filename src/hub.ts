@@ -12,6 +12,7 @@
 
 import type { NativeFanout } from "./adapter.ts";
 import { OPEN, type ServerPeer } from "./peer.ts";
+import type { Relay } from "./relay.ts";
 
 // deno-lint-ignore no-explicit-any
 type AnyPeer = ServerPeer<any>;
@@ -21,6 +22,8 @@ export class Hub {
   #topics = new Map<string, Set<AnyPeer>>();
   #native: NativeFanout | undefined;
   #prefix: string;
+  /** Where publishes go for the other instances, if any. */
+  relay: Relay | undefined;
 
   /**
    * @param native The runtime's own fan-out, when it has one.
@@ -57,13 +60,27 @@ export class Hub {
   }
 
   /**
-   * Delivers `data` to the local subscribers of `topic`, except `except`.
+   * Delivers `data` to the subscribers of `topic`, except `except`: the local ones here, the
+   * others through the relay.
    *
    * @param topic The topic.
    * @param data The normalized message.
    * @param except A peer to leave out (the publisher), if any.
+   * @param local Leave the relay out.
    */
-  publish(topic: string, data: string | Uint8Array, except?: AnyPeer): void {
+  publish(topic: string, data: string | Uint8Array, except?: AnyPeer, local = false): void {
+    this.deliver(topic, data, except);
+    if (!local) this.relay?.publish(topic, data);
+  }
+
+  /**
+   * Delivers `data` to the local subscribers of `topic` only, except `except`.
+   *
+   * @param topic The topic.
+   * @param data The normalized message.
+   * @param except A peer to leave out, if any.
+   */
+  deliver(topic: string, data: string | Uint8Array, except?: AnyPeer): void {
     const set = this.#topics.get(topic);
     if (!set) return;
     const native = this.#native;

@@ -48,7 +48,7 @@ export function serverHandle<T>(endpoint: WebSocketEndpoint<T>, listening: Liste
       return endpoint.peers;
     },
     stats: () => endpoint.stats(),
-    publish: (topic, data) => endpoint.publish(topic, data),
+    publish: (topic, data, options) => endpoint.publish(topic, data, options),
     close(code?: number, reason?: string): Promise<void> {
       const peersClosed = endpoint.close(code, reason);
       stopping ??= peersClosed.then(() => listening.stop()).then(resolveFinished);

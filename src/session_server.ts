@@ -54,6 +54,7 @@ import {
   type LogWindow,
   MemoryStore,
   randomId,
+  type SessionRecord,
   type SessionStore,
 } from "./session_store.ts";
 import type { AnyProtocol, EventName, Protocol, RequestOptions } from "./session_types.ts";
@@ -76,7 +77,7 @@ export type {
   WebSocketEndpoint,
 } from "./hooks.ts";
 export type { Peer, PublishOptions } from "./peer.ts";
-export type { LogWindow, Maybe, SessionStore } from "./session_store.ts";
+export type { LogWindow, Maybe, SessionRecord, SessionStore } from "./session_store.ts";
 export type {
   AnyProtocol,
   EventName,
@@ -84,6 +85,8 @@ export type {
   RequestOptions,
   RequestShape,
 } from "./session_types.ts";
+
+export type { Relay, RelayDeliver, RelayStats } from "./relay.ts";
 
 /** Options of {@linkcode Session.publish}. */
 export interface SessionPublishOptions {
@@ -259,6 +262,10 @@ function ownStream(sid: string): string {
   return `s:${sid}`;
 }
 
+/** Relay topics of the session layer itself (never subscribed to by peers). */
+const RELAYED_ROOM = "wskit/session/room/";
+const TAKEN = "wskit/session/taken";
+
 const ACK_DELAY_MS = 10;
 const ACK_EVERY = 64;
 const DEFAULT_REQUEST_TIMEOUT = 10_000;
@@ -273,8 +280,8 @@ interface Link<T> {
 }
 
 class ServerSession<P extends Protocol, T> implements Session<P, T> {
-  readonly id: string = randomId(9);
-  readonly sid: string = randomId(16);
+  readonly id: string;
+  readonly sid: string;
   readonly identity: string;
   data: T;
   readonly rooms = new Set<string>();
@@ -291,10 +298,29 @@ class ServerSession<P extends Protocol, T> implements Session<P, T> {
   >();
   #core: Core<T>;
 
-  constructor(core: Core<T>, identity: string, data: T) {
+  constructor(core: Core<T>, identity: string, data: T, saved?: SessionRecord) {
     this.#core = core;
     this.identity = identity;
     this.data = data;
+    // 128 random bits for the secret id; the public one only needs to be unique.
+    this.sid = saved?.sid ?? randomId(16);
+    this.id = saved?.pid ?? randomId(9);
+    if (saved) {
+      for (const room of saved.rooms) this.rooms.add(room);
+      this.lastSeq = saved.lastSeq;
+    }
+  }
+
+  /** What a shared store keeps of this session. */
+  record(): SessionRecord {
+    return {
+      sid: this.sid,
+      pid: this.id,
+      identity: this.identity,
+      data: this.data,
+      rooms: [...this.rooms],
+      lastSeq: this.lastSeq,
+    };
   }
 
   get connected(): boolean {
@@ -362,11 +388,13 @@ class ServerSession<P extends Protocol, T> implements Session<P, T> {
     if (this.ended || this.rooms.has(room)) return;
     this.rooms.add(room);
     this.link?.peer.subscribe(roomTopic(room));
+    this.#core.persist(this as unknown as ServerSession<AnyProtocol, T>);
   }
 
   leave(room: string): void {
     if (!this.rooms.delete(room)) return;
     this.link?.peer.unsubscribe(roomTopic(room));
+    this.#core.persist(this as unknown as ServerSession<AnyProtocol, T>);
   }
 
   publish<K extends EventName<P["serverEvents"]>>(
@@ -457,11 +485,55 @@ class Core<T> {
     const rest = frameText(`"e":${JSON.stringify(event)}${x}`, payload).slice(1);
     const prefix = `{"t":"e","s":${JSON.stringify(room)},"o":`;
     const suffix = `,${rest}`;
+    if (this.store.shared) {
+      // One log for every instance: the frame goes everywhere as it is.
+      this.#appendAndPublish(room, prefix, suffix, false);
+    } else {
+      // Logs per instance: each instance numbers the message in its own log.
+      this.#appendAndPublish(room, prefix, suffix, true);
+      endpoint.publish(RELAYED_ROOM + room, suffix);
+    }
+  }
+
+  /** Appends a room frame to this instance's log and delivers it (a relayed room message). */
+  relayedRoom(room: string, suffix: string): void {
+    this.#appendAndPublish(room, `{"t":"e","s":${JSON.stringify(room)},"o":`, suffix, true);
+  }
+
+  #appendAndPublish(room: string, prefix: string, suffix: string, local: boolean): void {
+    const endpoint = this.endpoint!;
     const offset = this.store.append(roomStream(room), prefix, suffix);
     const topic = roomTopic(room);
-    const send = (o: number) => endpoint.publish(topic, prefix + o + suffix);
+    const send = (o: number) => endpoint.publish(topic, prefix + o + suffix, { local });
     if (typeof offset === "number") send(offset);
     else offset.then(send, (e) => this.report(null, e));
+  }
+
+  /** Saves a session where other instances can resume it (shared stores only). */
+  persist(session: ServerSession<AnyProtocol, T>, ttl?: number): void {
+    const save = this.store.saveSession;
+    if (!save || session.ended) return;
+    try {
+      const done = save.call(this.store, session.record(), ttl);
+      if (done instanceof Promise) done.catch((e) => this.report(session, e));
+    } catch (e) {
+      this.report(session, e);
+    }
+  }
+
+  /** Another instance took a session over: forget it here, quietly (it has not ended). */
+  takenOver(sid: string): void {
+    const session = this.bySid.get(sid);
+    if (!session) return;
+    this.bySid.delete(sid);
+    this.byId.delete(session.id);
+    clearTimeout(session.ackTimer);
+    const link = session.link;
+    session.link = undefined;
+    if (link) {
+      link.session = undefined;
+      if (link.peer.readyState < 2) link.peer.close(4000, "Session resumed elsewhere");
+    }
   }
 
   /** Answers a client's request in the session's own stream (so a lost answer is replayed). */
@@ -490,6 +562,7 @@ class Core<T> {
     if (session.acked === session.lastSeq) return;
     session.acked = session.lastSeq;
     session.link?.peer.send(`{"t":"ack","q":${session.lastSeq}}`);
+    this.persist(session);
   }
 
   /** Ends a session: out of its rooms, its log dropped, its connection closed. */
@@ -515,6 +588,8 @@ class Core<T> {
     }
     const dropped = this.store.drop(ownStream(session.sid));
     if (dropped instanceof Promise) dropped.catch((e) => this.report(null, e));
+    const removed = this.store.removeSession?.(session.sid);
+    if (removed instanceof Promise) removed.catch((e) => this.report(null, e));
     const hook = this.#options.end;
     return hook ? this.run(session, () => hook(session, reason)) : Promise.resolve();
   }
@@ -578,7 +653,20 @@ export function sessions<P extends Protocol = AnyProtocol, T = unknown>(
       );
     }
     const identity = identify(peer.data);
-    const claimed = typeof frame.sid === "string" ? core.bySid.get(frame.sid) : undefined;
+    const sid = typeof frame.sid === "string" ? frame.sid : undefined;
+    let claimed = sid === undefined ? undefined : core.bySid.get(sid);
+    if (!claimed && sid !== undefined && core.store.loadSession) {
+      // Created on another instance: resume it here from the shared store.
+      const record = await core.store.loadSession(sid);
+      if (record && record.identity === identity && !core.bySid.has(sid)) {
+        claimed = new ServerSession<AnyProtocol, T>(core, identity, record.data as T, record);
+        claimed.expiresAt = Date.now() + core.maxAge; // until this connection attaches
+        core.bySid.set(claimed.sid, claimed);
+        core.byId.set(claimed.id, claimed);
+        core.startSweeping();
+        core.endpoint?.publish(TAKEN, claimed.sid);
+      }
+    }
     // A session id of another identity resumes nothing: it is treated as unknown.
     const resumed = claimed !== undefined && !claimed.ended && claimed.identity === identity;
     const session = resumed
@@ -614,6 +702,7 @@ export function sessions<P extends Protocol = AnyProtocol, T = unknown>(
       core.bySid.set(session.sid, session);
       core.byId.set(session.id, session);
     }
+    core.persist(session);
     link.session = session;
     session.link = link;
     if (resumed) core.counts.resumed++;
@@ -792,6 +881,19 @@ export function sessions<P extends Protocol = AnyProtocol, T = unknown>(
       core.endpoint = endpoint;
       plain?.start?.(endpoint);
     },
+    relayed(topic, data) {
+      if (typeof data === "string") {
+        if (topic === TAKEN) {
+          core.takenOver(data);
+          return true;
+        }
+        if (topic.startsWith(RELAYED_ROOM)) {
+          core.relayedRoom(topic.slice(RELAYED_ROOM.length), data);
+          return true;
+        }
+      }
+      return plain?.relayed?.(topic, data) ?? false;
+    },
     async stop() {
       await core.close();
       await plain?.stop?.();
@@ -827,6 +929,7 @@ export function sessions<P extends Protocol = AnyProtocol, T = unknown>(
       clearTimeout(session.ackTimer);
       session.ackTimer = undefined;
       session.expiresAt = Date.now() + core.maxAge;
+      core.persist(session, core.maxAge);
       core.startSweeping();
       const hook = opts.disconnect;
       if (hook) return core.run(session, () => hook(session, details)).then(() => {});

@@ -60,6 +60,33 @@ export interface SessionStore {
   drop(stream: string): Maybe<void>;
   /** Releases what the store holds open (connections, timers). */
   close(): Maybe<void>;
+  /**
+   * Whether every instance of the application sees the same logs (a shared store such as
+   * Redis): offsets are then the same everywhere and a session can resume on any instance.
+   */
+  readonly shared?: boolean;
+  /** Saves what a session needs to resume elsewhere; `ttl` (ms) lets it expire. */
+  saveSession?(record: SessionRecord, ttl?: number): Maybe<void>;
+  /** Loads a session saved by any instance. */
+  loadSession?(sid: string): Maybe<SessionRecord | undefined>;
+  /** Forgets a session. */
+  removeSession?(sid: string): Maybe<void>;
+}
+
+/** What a shared store keeps of a session, so that another instance can resume it. */
+export interface SessionRecord {
+  /** The secret session id. */
+  sid: string;
+  /** The public id. */
+  pid: string;
+  /** The identity the session is bound to. */
+  identity: string;
+  /** The session's data (JSON). */
+  data: unknown;
+  /** Its rooms. */
+  rooms: string[];
+  /** The last client sequence number handled. */
+  lastSeq: number;
 }
 
 /** The defaults of {@linkcode LogWindow}. */

@@ -16,11 +16,11 @@ export function runtimeBin(runtime: "deno" | "bun"): string {
 /** A running child process whose output lines are collected. */
 export interface Child {
   readonly pid: number;
-  /** Every stdout line so far. */
+  /** Every output line so far, stdout and stderr interleaved as they arrived. */
   readonly lines: string[];
   /** Everything on stderr so far. */
   stderr(): string;
-  /** Resolves with the first stdout line (past or future) that matches `re`. */
+  /** Resolves with the first output line (past or future) that matches `re`. */
   waitForLine(re: RegExp, timeout?: number): Promise<string>;
   /** Sends a signal. */
   kill(signal?: "SIGTERM" | "SIGKILL" | "SIGINT" | "SIGSTOP" | "SIGCONT"): void;
@@ -81,8 +81,8 @@ async function collect(
   if (rest) onLine(rest);
 }
 
-/** Spawns `cmd args` with piped stdin, stdout and stderr. */
-export function spawn(cmd: string, args: string[]): Child {
+/** Spawns `cmd args` with piped stdin, stdout and stderr, and `env` added to the environment. */
+export function spawn(cmd: string, args: string[], env: Record<string, string> = {}): Child {
   const lines: string[] = [];
   let err = "";
   const waiters: { re: RegExp; resolve: (l: string) => void }[] = [];
@@ -103,6 +103,7 @@ export function spawn(cmd: string, args: string[]): Child {
   if (deno) {
     const p = new deno.Command(cmd, {
       args,
+      env,
       stdin: "piped",
       stdout: "piped",
       stderr: "piped",
@@ -119,10 +120,18 @@ export function spawn(cmd: string, args: string[]): Child {
     closeStdin = () => stdin.close().catch(() => {});
     exitCode = p.status.then((s) => s.code);
     const out = collect(p.stdout, onLine, () => {});
-    const errs = collect(p.stderr, () => {}, (t) => err += t);
+    const errs = collect(p.stderr, onLine, (t) => err += t);
     exitCode = Promise.all([exitCode, out, errs]).then(([c]) => c);
   } else {
-    const p = bun!.spawn([cmd, ...args], { stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+    const p = bun!.spawn([cmd, ...args], {
+      stdin: "pipe",
+      stdout: "pipe",
+      stderr: "pipe",
+      env: {
+        ...(globalThis as unknown as { process: { env: Record<string, string> } }).process.env,
+        ...env,
+      },
+    });
     pid = p.pid;
     kill = (s) => p.kill(s);
     write = (t) => {
@@ -137,7 +146,7 @@ export function spawn(cmd: string, args: string[]): Child {
       return Promise.resolve();
     };
     const out = collect(p.stdout, onLine, () => {});
-    const errs = collect(p.stderr, () => {}, (t) => err += t);
+    const errs = collect(p.stderr, onLine, (t) => err += t);
     exitCode = Promise.all([p.exited, out, errs]).then(([c]) => c);
   }
   const exited = exitCode.then(async (c) => {

@@ -19,12 +19,15 @@ export interface Proxy {
   thaw(): void;
   /** While down, new connections are closed as soon as they arrive (a server that is gone). */
   down(isDown: boolean): void;
+  /** Sends new connections to another port (a load balancer that moved the client). */
+  retarget(port: number): void;
   /** Stops listening and drops everything. */
   close(): void;
 }
 
 /** Starts a proxy to `127.0.0.1:target` on a free port. */
 export function startProxy(target: number): Proxy {
+  let to = target;
   let frozen = false;
   let isDown = false;
   let accepted = 0;
@@ -45,7 +48,7 @@ export function startProxy(target: number): Proxy {
       up?.close();
       pairs.delete(pair);
     });
-    connectTcp(target).then((conn) => {
+    connectTcp(to).then((conn) => {
       up = conn;
       pair.push(conn);
       if (!pairs.has(pair)) return conn.close();
@@ -69,6 +72,7 @@ export function startProxy(target: number): Proxy {
     freeze: () => void (frozen = true),
     thaw: () => void (frozen = false),
     down: (value) => void (isDown = value),
+    retarget: (port) => void (to = port),
     close() {
       listener.close();
       cut();

@@ -24,7 +24,7 @@
  * @module
  */
 
-import type { SocketDriver } from "../adapter.ts";
+import type { SocketDriver, TcpStream } from "../adapter.ts";
 import { Endpoint } from "../endpoint.ts";
 import { isUpgrade, refuse, upgradeRequired } from "../handshake.ts";
 import type {
@@ -37,6 +37,9 @@ import type {
 } from "../hooks.ts";
 import { answerPlain, serverHandle } from "../listener.ts";
 import type { ServerPeer } from "../peer.ts";
+
+export type { Relay, RelayDeliver, RelayStats } from "../relay.ts";
+export type { TcpStream } from "../adapter.ts";
 
 /** The part of Bun's `ServerWebSocket` the adapter uses. */
 export interface BunServerWebSocket {
@@ -201,7 +204,7 @@ export function createHandler<T = unknown>(
       return endpoint.peers;
     },
     stats: () => endpoint.stats(),
-    publish: (topic, data) => endpoint.publish(topic, data),
+    publish: (topic, data, options) => endpoint.publish(topic, data, options),
     close: (code, reason) => endpoint.close(code, reason),
     async upgrade(request: Request, server: BunServerLike): Promise<Response | undefined> {
       if (!isUpgrade(request)) return upgradeRequired();
@@ -331,4 +334,77 @@ export function serve<T = unknown>(
     port: server.port,
     stop: () => server.stop(true),
   }));
+}
+
+/** The part of a Bun TCP socket `connectTcp` uses. */
+interface BunTcpSocket {
+  write(data: Uint8Array): number;
+  end(): void;
+}
+
+/** The part of the `Bun` global that `connectTcp` uses. */
+interface BunConnect {
+  connect(options: {
+    hostname: string;
+    port: number;
+    socket: {
+      data(socket: BunTcpSocket, data: Uint8Array): void;
+      drain(socket: BunTcpSocket): void;
+      close(socket: BunTcpSocket): void;
+      error(socket: BunTcpSocket, error: Error): void;
+    };
+  }): Promise<BunTcpSocket>;
+}
+
+/**
+ * Opens a TCP connection with `Bun.connect`, as Web streams (used by the Redis relay).
+ *
+ * @param hostname The host.
+ * @param port The port.
+ * @returns The connection.
+ */
+export async function connectTcp(hostname: string, port: number): Promise<TcpStream> {
+  const bun = (globalThis as unknown as { Bun: BunConnect }).Bun;
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  let done = false;
+  let waiting: (() => void) | undefined;
+  const end = (error?: Error) => {
+    if (done) return;
+    done = true;
+    waiting?.();
+    try {
+      if (error) controller.error(error);
+      else controller.close();
+    } catch { /* already closed */ }
+  };
+  const readable = new ReadableStream<Uint8Array>({ start: (c) => void (controller = c) });
+  const socket = await bun.connect({
+    hostname,
+    port,
+    socket: {
+      data: (_s, data) => controller.enqueue(new Uint8Array(data)),
+      drain: () => waiting?.(),
+      close: () => end(),
+      error: (_s, error) => end(error),
+    },
+  });
+  const writable = new WritableStream<Uint8Array>({
+    async write(chunk) {
+      let rest = chunk;
+      while (rest.length > 0) {
+        if (done) throw new Error("Cannot write: the connection is closed");
+        const n = socket.write(rest);
+        rest = rest.subarray(Math.max(n, 0));
+        if (rest.length > 0) await new Promise<void>((r) => waiting = r);
+      }
+    },
+  });
+  return {
+    readable,
+    writable,
+    close() {
+      socket.end();
+      end();
+    },
+  };
 }

@@ -21,7 +21,7 @@
  * @module
  */
 
-import type { SocketDriver } from "../adapter.ts";
+import type { SocketDriver, TcpStream } from "../adapter.ts";
 import { Endpoint } from "../endpoint.ts";
 import { isUpgrade, refuse, upgradeRequired } from "../handshake.ts";
 import type {
@@ -34,6 +34,9 @@ import type {
 } from "../hooks.ts";
 import { answerPlain, serverHandle } from "../listener.ts";
 import type { ServerPeer } from "../peer.ts";
+
+export type { Relay, RelayDeliver, RelayStats } from "../relay.ts";
+export type { TcpStream } from "../adapter.ts";
 
 /** The part of `Deno.ServeHandlerInfo` the adapter reads. */
 export interface DenoServeInfo {
@@ -205,7 +208,7 @@ export function createHandler<T = unknown>(
       return endpoint.peers;
     },
     stats: () => endpoint.stats(),
-    publish: (topic, data) => endpoint.publish(topic, data),
+    publish: (topic, data, options) => endpoint.publish(topic, data, options),
     close: (code, reason) => endpoint.close(code, reason),
     async handle(request: Request, info?: DenoServeInfo): Promise<Response> {
       if (!isUpgrade(request)) return upgradeRequired();
@@ -270,4 +273,25 @@ export function serve<T = unknown>(
     port: addr.port,
     stop: () => server.shutdown(),
   }));
+}
+
+/**
+ * Opens a TCP connection with `Deno.connect`, as Web streams (used by the Redis relay).
+ *
+ * @param hostname The host.
+ * @param port The port.
+ * @returns The connection.
+ */
+export async function connectTcp(hostname: string, port: number): Promise<TcpStream> {
+  const conn = await Deno.connect({ hostname, port });
+  conn.setNoDelay(true);
+  return {
+    readable: conn.readable,
+    writable: conn.writable,
+    close() {
+      try {
+        conn.close();
+      } catch { /* already closed */ }
+    },
+  };
 }

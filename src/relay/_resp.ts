@@ -1,0 +1,364 @@
+/**
+ * The subset of RESP2 (the Redis protocol) the relay and the store need, over a TCP
+ * connection given as Web streams, and a link that reconnects with backoff. Internal.
+ *
+ * @module
+ */
+
+import type { TcpConnect, TcpStream } from "../adapter.ts";
+import { backoffDelay } from "../client_options.ts";
+
+/** A reply: simple strings as string, bulk strings as bytes, integers, arrays, nil. */
+export type RespValue = string | number | null | Uint8Array | RespValue[];
+
+/** An error reply from Redis. */
+export class RespError extends Error {
+  /** Creates the error from Redis's message. */
+  constructor(message: string) {
+    super(message);
+    this.name = "RespError";
+  }
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const CRLF = encoder.encode("\r\n");
+
+/** Encodes a command as an array of bulk strings. */
+export function encodeCommand(args: readonly (string | number | Uint8Array)[]): Uint8Array {
+  const parts: Uint8Array[] = [encoder.encode(`*${args.length}\r\n`)];
+  for (const arg of args) {
+    const bytes = arg instanceof Uint8Array ? arg : encoder.encode(String(arg));
+    parts.push(encoder.encode(`$${bytes.length}\r\n`), bytes, CRLF);
+  }
+  let length = 0;
+  for (const p of parts) length += p.length;
+  const out = new Uint8Array(length);
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.length;
+  }
+  return out;
+}
+
+/** Reads RESP values out of a growing byte buffer. */
+export class RespParser {
+  #buf = new Uint8Array(0);
+  #pos = 0;
+
+  /** Adds bytes that arrived. */
+  push(chunk: Uint8Array): void {
+    const rest = this.#buf.subarray(this.#pos);
+    const next = new Uint8Array(rest.length + chunk.length);
+    next.set(rest);
+    next.set(chunk, rest.length);
+    this.#buf = next;
+    this.#pos = 0;
+  }
+
+  /**
+   * The next complete value.
+   *
+   * @returns The value (a `RespError` for an error reply), or `undefined` when incomplete.
+   */
+  next(): RespValue | RespError | undefined {
+    const start = this.#pos;
+    const value = this.#value();
+    if (value === undefined) this.#pos = start;
+    return value;
+  }
+
+  #line(): string | undefined {
+    const end = this.#buf.indexOf(13, this.#pos);
+    if (end < 0 || end + 1 >= this.#buf.length) return undefined;
+    const line = decoder.decode(this.#buf.subarray(this.#pos, end));
+    this.#pos = end + 2;
+    return line;
+  }
+
+  #value(): RespValue | RespError | undefined {
+    if (this.#pos >= this.#buf.length) return undefined;
+    const type = this.#buf[this.#pos++];
+    const line = this.#line();
+    if (line === undefined) return undefined;
+    switch (type) {
+      case 43: // +
+        return line;
+      case 45: // -
+        return new RespError(line);
+      case 58: // :
+        return Number(line);
+      case 36: { // $
+        const length = Number(line);
+        if (length < 0) return null;
+        if (this.#pos + length + 2 > this.#buf.length) return undefined;
+        const bytes = this.#buf.slice(this.#pos, this.#pos + length);
+        this.#pos += length + 2;
+        return bytes;
+      }
+      case 42: { // *
+        const count = Number(line);
+        if (count < 0) return null;
+        const items: RespValue[] = [];
+        for (let i = 0; i < count; i++) {
+          const item = this.#value();
+          if (item === undefined) return undefined;
+          items.push(item instanceof RespError ? item.message : item);
+        }
+        return items;
+      }
+      default:
+        throw new RespError(`Cannot read the reply: unknown type byte ${type}`);
+    }
+  }
+}
+
+/** Text of a bulk-string reply. */
+export function text(value: RespValue | undefined): string {
+  if (value instanceof Uint8Array) return decoder.decode(value);
+  return value === null || value === undefined ? "" : String(value);
+}
+
+/** One connection: commands pipelined, replies matched in order, pushes to a listener. */
+export class RespConnection {
+  #tcp: TcpStream;
+  #writer: WritableStreamDefaultWriter<Uint8Array>;
+  #pending: { resolve(v: RespValue): void; reject(e: unknown): void }[] = [];
+  #onPush: ((message: RespValue[]) => void) | undefined;
+  #closed = false;
+  /** Resolves when the connection has ended, for any reason. */
+  readonly closed: Promise<void>;
+
+  private constructor(tcp: TcpStream) {
+    this.#tcp = tcp;
+    this.#writer = tcp.writable.getWriter();
+    this.closed = this.#read();
+  }
+
+  /** Connects. */
+  static async open(connect: TcpConnect, hostname: string, port: number): Promise<RespConnection> {
+    return new RespConnection(await connect(hostname, port));
+  }
+
+  /** Where `message` pushes of a subscribed connection go. */
+  set onPush(listener: ((message: RespValue[]) => void) | undefined) {
+    this.#onPush = listener;
+  }
+
+  async #read(): Promise<void> {
+    const parser = new RespParser();
+    const reader = this.#tcp.readable.getReader();
+    try {
+      while (true) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        parser.push(value);
+        for (let reply = parser.next(); reply !== undefined; reply = parser.next()) {
+          if (
+            this.#onPush && Array.isArray(reply) && reply.length === 3 &&
+            text(reply[0]) === "message"
+          ) {
+            this.#onPush(reply);
+            continue;
+          }
+          const waiter = this.#pending.shift();
+          if (reply instanceof RespError) waiter?.reject(reply);
+          else waiter?.resolve(reply);
+        }
+      }
+    } catch { /* the connection broke */ }
+    this.close();
+  }
+
+  /**
+   * Sends a command.
+   *
+   * @returns Its reply.
+   * @throws {RespError} For an error reply, or when the connection ends first.
+   */
+  send(args: readonly (string | number | Uint8Array)[]): Promise<RespValue> {
+    if (this.#closed) return Promise.reject(new RespError("Cannot send: the connection is closed"));
+    return new Promise((resolve, reject) => {
+      this.#pending.push({ resolve, reject });
+      this.#writer.write(encodeCommand(args)).catch(() => this.close());
+    });
+  }
+
+  /** Whether the connection has ended. */
+  get isClosed(): boolean {
+    return this.#closed;
+  }
+
+  /** Closes; commands still waiting fail. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#tcp.close();
+    const error = new RespError("Cannot get a reply: the connection closed");
+    for (const p of this.#pending.splice(0)) p.reject(error);
+  }
+}
+
+/** Where a Redis server is, from a `redis://[:password@]host[:port][/db]` URL. */
+export interface RedisAddress {
+  hostname: string;
+  port: number;
+  password: string | undefined;
+  db: number;
+}
+
+/**
+ * Reads a Redis URL.
+ *
+ * @throws {TypeError} When it is not a `redis:` URL.
+ */
+export function redisAddress(url: string): RedisAddress {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new TypeError(`Cannot use Redis at "${url}": not a URL such as redis://127.0.0.1:6379`);
+  }
+  if (u.protocol !== "redis:") {
+    throw new TypeError(`Cannot use Redis at "${url}": only redis: URLs are supported`);
+  }
+  return {
+    hostname: u.hostname || "127.0.0.1",
+    port: Number(u.port || 6379),
+    password: u.password ? decodeURIComponent(u.password) : undefined,
+    db: Number(u.pathname.slice(1) || 0),
+  };
+}
+
+/** The runtime's TCP connector, from its adapter (the only files that know the runtime). */
+export async function runtimeTcp(): Promise<TcpConnect> {
+  if ("Bun" in globalThis) return (await import("../adapters/bun.ts")).connectTcp;
+  if ("Deno" in globalThis) return (await import("../adapters/deno.ts")).connectTcp;
+  throw new Error("Cannot connect to Redis: this runtime is neither Deno nor Bun");
+}
+
+/** The state of a {@linkcode RedisLink}. */
+export interface LinkHealth {
+  connected: boolean;
+  reconnects: number;
+  lastError: string | undefined;
+}
+
+/**
+ * A connection to Redis that comes back by itself: on loss it reconnects with jittered
+ * backoff (50 ms up to 5 s), runs `ready` on every new connection (AUTH, SELECT,
+ * SUBSCRIBE...), and reports its health.
+ */
+export class RedisLink {
+  #address: RedisAddress;
+  #ready: (conn: RespConnection) => Promise<void>;
+  #conn: RespConnection | undefined;
+  #stopped = false;
+  #attempt = 0;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #connecting: Promise<void> | undefined;
+  #wake: (() => void) | undefined;
+  readonly health: LinkHealth = { connected: false, reconnects: 0, lastError: undefined };
+
+  /**
+   * @param url The Redis URL.
+   * @param ready Runs on every new connection before it counts as connected.
+   */
+  constructor(url: string, ready: (conn: RespConnection) => Promise<void> = async () => {}) {
+    this.#address = redisAddress(url);
+    this.#ready = ready;
+  }
+
+  /** The live connection, if connected. */
+  get connection(): RespConnection | undefined {
+    return this.health.connected ? this.#conn : undefined;
+  }
+
+  /** Connects, and keeps reconnecting until `close()`; resolves after the first attempt. */
+  start(): Promise<void> {
+    this.#connecting ??= this.#connect();
+    return this.#connecting;
+  }
+
+  async #connect(): Promise<void> {
+    if (this.#stopped) return;
+    const a = this.#address;
+    try {
+      const conn = await RespConnection.open(await runtimeTcp(), a.hostname, a.port);
+      if (this.#stopped) return conn.close();
+      if (a.password !== undefined) await conn.send(["AUTH", a.password]);
+      if (a.db !== 0) await conn.send(["SELECT", a.db]);
+      await this.#ready(conn);
+      this.#conn = conn;
+      if (this.#attempt > 0) this.health.reconnects++;
+      this.#attempt = 0;
+      this.health.connected = true;
+      this.#wake?.();
+      conn.closed.then(() => this.#lost(conn, "connection closed"));
+    } catch (error) {
+      this.health.lastError = error instanceof Error ? error.message : String(error);
+      this.#retry();
+    }
+  }
+
+  #lost(conn: RespConnection, why: string): void {
+    if (this.#conn !== conn) return;
+    this.#conn = undefined;
+    this.health.connected = false;
+    this.health.lastError ??= why;
+    this.#retry();
+  }
+
+  #retry(): void {
+    if (this.#stopped) return;
+    this.#attempt++;
+    const delay = backoffDelay(this.#attempt, { minDelay: 50, maxDelay: 5000, factor: 2 });
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => this.#connect(), delay);
+  }
+
+  /**
+   * Sends a command on the live connection.
+   *
+   * @throws {RespError} When not connected, or for an error reply.
+   */
+  send(args: readonly (string | number | Uint8Array)[]): Promise<RespValue> {
+    const conn = this.connection;
+    if (!conn) {
+      return Promise.reject(
+        new RespError(`Cannot reach Redis: ${this.health.lastError ?? "not connected"}`),
+      );
+    }
+    return conn.send(args);
+  }
+
+  /** Resolves once connected (at once when connected), or rejects after `ms`. */
+  whenConnected(ms: number): Promise<void> {
+    if (this.health.connected) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#wake = undefined;
+        reject(new RespError(`Cannot reach Redis within ${ms} ms: ${this.health.lastError}`));
+      }, ms);
+      this.#wake = () => {
+        clearTimeout(timer);
+        this.#wake = undefined;
+        resolve();
+      };
+    });
+  }
+
+  /** Stops reconnecting and closes. */
+  async close(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    const conn = this.#conn;
+    this.#conn = undefined;
+    this.health.connected = false;
+    if (conn) {
+      conn.close();
+      await conn.closed;
+    }
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * `BroadcastChannelRelay`: topics across the workers of one process, on the Web-standard
+ * `BroadcastChannel`. On Deno it crosses the workers of `deno serve --parallel`; on Bun,
+ * `Worker`s. It does not cross processes: use the Redis relay for that.
+ *
+ * @example Every core of one machine with `deno serve --parallel`
+ * ```ts ignore
+ * import { createHandler } from "jsr:@wskit/wskit/deno";
+ * import { BroadcastChannelRelay } from "jsr:@wskit/wskit/broadcast-channel";
+ *
+ * const ws = createHandler({
+ *   open: (peer) => peer.subscribe("chat"),
+ *   message: (peer, m) => peer.publish("chat", m, { self: true }),
+ * }, { relay: new BroadcastChannelRelay("chat") });
+ * export default { fetch: (req: Request, info: Deno.ServeHandlerInfo) => ws.handle(req, info) };
+ * ```
+ *
+ * @module
+ */
+
+import type { Relay, RelayDeliver, RelayStats } from "../relay.ts";
+
+interface Envelope {
+  o: string;
+  t: string;
+  d: string | Uint8Array;
+}
+
+/**
+ * A relay over a `BroadcastChannel`: every publish reaches the endpoints of the other
+ * workers that opened a relay with the same name, once each, in order per publisher. A
+ * channel never delivers a worker's own messages back to it.
+ */
+export class BroadcastChannelRelay implements Relay {
+  #name: string;
+  #channel: BroadcastChannel | undefined;
+  #origin = crypto.randomUUID();
+  #published = 0;
+  #received = 0;
+
+  /**
+   * Creates the relay; it opens its channel when the endpoint starts it.
+   *
+   * @param name The channel name; every worker of the application uses the same one.
+   */
+  constructor(name = "wskit") {
+    this.#name = `wskit:${name}`;
+  }
+
+  /**
+   * Opens the channel.
+   *
+   * @param deliver Receives the other workers' publishes.
+   */
+  start(deliver: RelayDeliver): void {
+    const channel = new BroadcastChannel(this.#name);
+    channel.onmessage = (event: MessageEvent) => {
+      const m = event.data as Envelope;
+      if (!m || m.o === this.#origin || typeof m.t !== "string") return;
+      this.#received++;
+      deliver(m.t, m.d);
+    };
+    this.#channel = channel;
+  }
+
+  /** Posts a publish to the other workers. */
+  publish(topic: string, data: string | Uint8Array): void {
+    if (!this.#channel) return;
+    this.#published++;
+    this.#channel.postMessage({ o: this.#origin, t: topic, d: data } satisfies Envelope);
+  }
+
+  /** Counters; a channel within one process is always connected. */
+  stats(): RelayStats {
+    return {
+      connected: this.#channel !== undefined,
+      published: this.#published,
+      received: this.#received,
+      buffered: 0,
+      dropped: 0,
+      reconnects: 0,
+    };
+  }
+
+  /** Closes the channel. */
+  close(): Promise<void> {
+    this.#channel?.close();
+    this.#channel = undefined;
+    return Promise.resolve();
+  }
+}

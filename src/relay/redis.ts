@@ -1,0 +1,340 @@
+/**
+ * Redis for many processes and machines, with no package: `RedisRelay` carries topic
+ * publishes between instances over Redis pub/sub, and `RedisStore` keeps the session layer's
+ * replay logs (Redis Streams) and session records, so that a client resumes on any instance.
+ * Both speak RESP over the runtime's TCP (`Deno.connect`, `Bun.connect`).
+ *
+ * When Redis goes away, every instance keeps serving its own clients; the relay reconnects
+ * with backoff and reports its health in `stats().relay`. Publishes made meanwhile are kept
+ * in a bounded buffer and sent once the link is back (past the bound they are dropped and
+ * counted). Redis pub/sub itself is at-most-once: an instance whose subscription is down
+ * misses what others publish then; session clients get it back from the store's replay.
+ *
+ * @example Two instances, one room
+ * ```ts ignore
+ * import { serve } from "jsr:@wskit/wskit";
+ * import { RedisRelay } from "jsr:@wskit/wskit/redis";
+ *
+ * await serve({
+ *   open: (peer) => peer.subscribe("chat"),
+ *   message: (peer, m) => peer.publish("chat", m, { self: true }),
+ * }, { port: 8000, relay: new RedisRelay({ url: "redis://127.0.0.1:6379" }) });
+ * ```
+ *
+ * @module
+ */
+
+import {
+  OutageBuffer,
+  type OutageOptions,
+  packRelay,
+  type Relay,
+  type RelayDeliver,
+  type RelayStats,
+  unpackRelay,
+} from "../relay.ts";
+import type { Position } from "../protocol.ts";
+import {
+  DEFAULT_WINDOW,
+  type LogWindow,
+  randomId,
+  type SessionRecord,
+  type SessionStore,
+} from "../session_store.ts";
+import { RedisLink, type RespConnection, type RespValue, text } from "./_resp.ts";
+
+export type { OutageOptions, Relay, RelayDeliver, RelayStats } from "../relay.ts";
+export type { LogWindow, Maybe, SessionRecord, SessionStore } from "../session_store.ts";
+export type { Position } from "../protocol.ts";
+
+/** Options of {@linkcode RedisRelay}. */
+export interface RedisRelayOptions extends OutageOptions {
+  /**
+   * The Redis server, `redis://[:password@]host[:port][/db]`.
+   *
+   * @default {"redis://127.0.0.1:6379"}
+   */
+  url?: string;
+  /**
+   * The pub/sub channel; instances of one application use the same one.
+   *
+   * @default {"wskit"}
+   */
+  channel?: string;
+  /**
+   * Milliseconds to wait after the link comes back before sending what was buffered, so that
+   * the other instances have resubscribed.
+   *
+   * @default {500}
+   */
+  settle?: number;
+}
+
+/**
+ * Carries publishes between instances over a Redis pub/sub channel: one connection to
+ * publish (in order), one to subscribe. Each instance drops its own messages.
+ */
+export class RedisRelay implements Relay {
+  #origin = randomId(9);
+  #channel: string;
+  #pub: RedisLink;
+  #sub: RedisLink;
+  #buffer: OutageBuffer;
+  #deliver: RelayDeliver | undefined;
+  #settle: number;
+  #flushing = false;
+  #flushTimer: ReturnType<typeof setTimeout> | undefined;
+  #published = 0;
+  #received = 0;
+  #lost = 0;
+
+  /**
+   * Creates the relay; it connects when the endpoint starts it.
+   *
+   * @param options Where Redis is, the channel, the outage buffer.
+   * @throws {TypeError} When the URL is not a `redis:` URL.
+   */
+  constructor(options: RedisRelayOptions = {}) {
+    const url = options.url ?? "redis://127.0.0.1:6379";
+    this.#channel = options.channel ?? "wskit";
+    this.#buffer = new OutageBuffer(options);
+    this.#settle = options.settle ?? 500;
+    this.#pub = new RedisLink(url, () => {
+      // Back after an outage: let the others resubscribe, then send what waited.
+      if (this.#buffer.size > 0) this.#scheduleFlush();
+      return Promise.resolve();
+    });
+    this.#sub = new RedisLink(url, async (conn: RespConnection) => {
+      conn.onPush = (message: RespValue[]) => this.#message(message[2]);
+      await conn.send(["SUBSCRIBE", this.#channel]);
+    });
+  }
+
+  /**
+   * Connects both links (and keeps reconnecting them).
+   *
+   * @param deliver Receives the other instances' publishes.
+   */
+  async start(deliver: RelayDeliver): Promise<void> {
+    this.#deliver = deliver;
+    await Promise.all([this.#pub.start(), this.#sub.start()]);
+  }
+
+  #message(payload: RespValue | undefined): void {
+    if (!(payload instanceof Uint8Array)) return;
+    const m = unpackRelay(payload);
+    if (!m || m.origin === this.#origin) return;
+    this.#received++;
+    this.#deliver?.(m.topic, m.data);
+  }
+
+  /** Publishes now, or keeps the publish for when the link is back. */
+  publish(topic: string, data: string | Uint8Array): void {
+    const packed = packRelay(this.#origin, topic, data);
+    const conn = this.#pub.connection;
+    // While a buffer is waiting, new publishes queue behind it: order per publisher holds.
+    if (!conn || this.#flushing || this.#buffer.size > 0) {
+      this.#buffer.push(packed);
+      if (conn && !this.#flushing) this.#scheduleFlush();
+      return;
+    }
+    this.#send(conn, packed);
+  }
+
+  #send(conn: RespConnection, packed: Uint8Array): void {
+    this.#published++;
+    // A publish in flight when the link breaks may or may not have been delivered: counted.
+    conn.send(["PUBLISH", this.#channel, packed]).catch(() => this.#lost++);
+  }
+
+  #scheduleFlush(): void {
+    if (this.#flushing) return;
+    this.#flushing = true;
+    clearTimeout(this.#flushTimer);
+    this.#flushTimer = setTimeout(() => {
+      this.#flushing = false;
+      const conn = this.#pub.connection;
+      if (!conn) return;
+      for (const packed of this.#buffer.drain()) this.#send(conn, packed);
+    }, this.#settle);
+  }
+
+  /** Health and counters: `dropped` counts buffer overflows and publishes lost in flight. */
+  stats(): RelayStats {
+    const health = [this.#pub.health, this.#sub.health];
+    const lastError = health.map((h) => h.lastError).find((e) => e !== undefined);
+    return {
+      connected: health.every((h) => h.connected),
+      published: this.#published,
+      received: this.#received,
+      buffered: this.#buffer.size,
+      dropped: this.#buffer.dropped + this.#lost,
+      reconnects: Math.max(...health.map((h) => h.reconnects)),
+      ...(lastError === undefined ? {} : { lastError }),
+    };
+  }
+
+  /** Closes both links. */
+  async close(): Promise<void> {
+    clearTimeout(this.#flushTimer);
+    await Promise.all([this.#pub.close(), this.#sub.close()]);
+  }
+}
+
+/** Options of {@linkcode RedisStore}. */
+export interface RedisStoreOptions {
+  /**
+   * The Redis server.
+   *
+   * @default {"redis://127.0.0.1:6379"}
+   */
+  url?: string;
+  /**
+   * The prefix of every key the store writes.
+   *
+   * @default {"wskit"}
+   */
+  prefix?: string;
+  /** How much history each stream keeps (bytes are not enforced: Redis counts entries). */
+  window?: LogWindow;
+}
+
+// Append atomically: the epoch exists, the next offset, the entry (id 0-offset), the bound.
+const APPEND = `
+redis.call('SET', KEYS[3], ARGV[5], 'NX')
+local o = redis.call('INCR', KEYS[1])
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '0-' .. o, 'f', ARGV[1] .. o .. ARGV[2], 'a', ARGV[4])
+if ARGV[6] ~= '0' then
+  redis.call('PEXPIRE', KEYS[1], ARGV[6])
+  redis.call('PEXPIRE', KEYS[2], ARGV[6])
+end
+return o`;
+
+/**
+ * Session logs and records in Redis, shared by every instance: offsets are the same
+ * everywhere, so a client resumes wherever it lands. Use it with a {@linkcode RedisRelay}
+ * (so that instances hand sessions over to each other), and keep session `data`
+ * JSON-serializable.
+ */
+export class RedisStore implements SessionStore {
+  /** Every instance sees the same logs. */
+  readonly shared = true;
+  #link: RedisLink;
+  #prefix: string;
+  #window: Required<LogWindow>;
+  #started: Promise<void> | undefined;
+
+  /**
+   * Creates the store; it connects on first use.
+   *
+   * @param options Where Redis is, the key prefix, the window.
+   * @throws {TypeError} When the URL is not a `redis:` URL.
+   */
+  constructor(options: RedisStoreOptions = {}) {
+    this.#link = new RedisLink(options.url ?? "redis://127.0.0.1:6379");
+    this.#prefix = options.prefix ?? "wskit";
+    this.#window = { ...DEFAULT_WINDOW, ...options.window };
+  }
+
+  async #send(args: (string | number | Uint8Array)[]): Promise<RespValue> {
+    this.#started ??= this.#link.start();
+    await this.#started;
+    if (!this.#link.health.connected) await this.#link.whenConnected(5_000);
+    return await this.#link.send(args);
+  }
+
+  #keys(stream: string): [string, string, string] {
+    const p = this.#prefix;
+    return [`${p}:n:${stream}`, `${p}:x:${stream}`, `${p}:epoch`];
+  }
+
+  /** Appends a frame; returns its offset. */
+  async append(stream: string, prefix: string, suffix: string): Promise<number> {
+    const [counter, log, epoch] = this.#keys(stream);
+    // A session's own stream expires with the session; a room's stays.
+    const ttl = stream.startsWith("s:") ? this.#window.maxAge * 2 : 0;
+    const offset = await this.#send([
+      "EVAL",
+      APPEND,
+      3,
+      counter,
+      log,
+      epoch,
+      prefix,
+      suffix,
+      this.#window.maxCount,
+      Date.now(),
+      randomId(9),
+      ttl,
+    ]);
+    return Number(offset);
+  }
+
+  async #epoch(): Promise<string> {
+    const key = `${this.#prefix}:epoch`;
+    await this.#send(["SET", key, randomId(9), "NX"]);
+    return text(await this.#send(["GET", key]));
+  }
+
+  /** The stream's epoch and last offset. */
+  async position(stream: string): Promise<Position> {
+    const [counter] = this.#keys(stream);
+    const epoch = await this.#epoch();
+    return [epoch, Number(text(await this.#send(["GET", counter])) || 0)];
+  }
+
+  /** The frames after `from`, or `null` when some are gone or the epoch differs. */
+  async since(stream: string, from: Position): Promise<string[] | null> {
+    const [epoch, last] = await this.position(stream);
+    const after = from[1];
+    if (from[0] !== epoch || after > last || after < 0) return null;
+    if (after === last) return [];
+    const [, log] = this.#keys(stream);
+    const entries = await this.#send(["XRANGE", log, `0-${after + 1}`, "+"]) as RespValue[];
+    const first = entries[0] as [Uint8Array, RespValue[]] | undefined;
+    if (!first || text(first[0]) !== `0-${after + 1}`) return null;
+    const oldest = Date.now() - this.#window.maxAge;
+    const out: string[] = [];
+    for (const entry of entries as [Uint8Array, RespValue[]][]) {
+      const fields = entry[1];
+      const at = Number(text(fields[3]));
+      if (out.length === 0 && at < oldest) return null;
+      out.push(text(fields[1]));
+    }
+    return out;
+  }
+
+  /** Forgets a stream. */
+  async drop(stream: string): Promise<void> {
+    const [counter, log] = this.#keys(stream);
+    await this.#send(["DEL", counter, log]);
+  }
+
+  /** Saves a session record; `ttl` (ms) makes it expire unless saved again. */
+  async saveSession(record: SessionRecord, ttl?: number): Promise<void> {
+    const key = `${this.#prefix}:session:${record.sid}`;
+    const json = JSON.stringify(record);
+    await this.#send(ttl ? ["SET", key, json, "PX", Math.ceil(ttl)] : ["SET", key, json]);
+  }
+
+  /** Loads a session record. */
+  async loadSession(sid: string): Promise<SessionRecord | undefined> {
+    const value = await this.#send(["GET", `${this.#prefix}:session:${sid}`]);
+    if (value === null) return undefined;
+    try {
+      return JSON.parse(text(value)) as SessionRecord;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Forgets a session record. */
+  async removeSession(sid: string): Promise<void> {
+    await this.#send(["DEL", `${this.#prefix}:session:${sid}`]);
+  }
+
+  /** Closes the connection. */
+  async close(): Promise<void> {
+    await this.#link.close();
+  }
+}
