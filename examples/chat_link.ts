@@ -1,9 +1,8 @@
 /**
  * The chat page's link to the server, served at `/chat_link.js`: the one part of the page
- * that knows the wire format of `examples/chat_room.ts` and the client underneath
- * (`ReconnectingWebSocket` from `/client.js`, with its heartbeat on). The view (`/chat.js`)
- * only calls `connectChat()` and reacts to what it reports, so moving the chat onto another
- * protocol means replacing this module alone.
+ * that knows the chat's protocol (`ChatProtocol`, `examples/chat_protocol.ts`) and the
+ * client underneath (`SessionClient` from `/client.js`, with its heartbeat on). The view
+ * (`/chat.js`) only calls `connectChat()` and reacts to what it reports.
  *
  * The contract, as the view sees it:
  *
@@ -22,107 +21,43 @@
  *                                                  // "unconfirmed" | "failed"
  *     view.problem(text)                           // the server refused something
  *
- * Without acknowledgements the server's copy of a message is its confirmation: replies come
- * back on one connection in the order it sent them, so the oldest message waiting for one is
- * the one the next own copy (or error) answers. A message sent just before the link dropped
- * may or may not have arrived, and is reported `"unconfirmed"`.
+ * The session layer confirms each message (`say` is a request) and resends what a dropped
+ * link swallowed, so across a blip of the network nothing is lost or doubled. Only when the
+ * server lost the session (a restart) can a message sent just before be of unknown fate: it
+ * is then reported `"unconfirmed"`, with a way to send it again.
  *
  * @module
  */
 
 /** The module source. Written as plain JavaScript: the browser runs it as it is. */
-export const CHAT_LINK: string = `import { ReconnectingWebSocket } from "./client.js";
+export const CHAT_LINK: string = `import { SessionClient } from "./client.js";
 
 export function connectChat(url, view, options = {}) {
-  const ws = new ReconnectingWebSocket(url, undefined, { heartbeat: true });
   let wanted = options.name || ""; // the name the person picked
-  let me = ""; // the name the server knows this connection by
-  let opens = 0;
+  let me = ""; // the name the server knows this person by
+  let online = 0;
+  let sessions = 0;
   let nextId = 1;
-  // In the client's outbox, to go out after the next open, in order.
-  let queued = [];
-  // Sent, waiting for the server's copy (or error), in order.
-  let waiting = [];
+  // Messages said and not yet confirmed: id -> text.
+  const pending = new Map();
+
+  // The name travels with every (re)connection, so a new session starts under it and what
+  // was written offline goes out under the name it was written with.
+  const chat = new SessionClient(() => {
+    const u = new URL(url);
+    u.protocol = u.protocol === "https:" ? "wss:" : "ws:";
+    if (wanted) u.searchParams.set("name", wanted);
+    return u;
+  }, { heartbeat: true, requestTimeout: 120000 });
+  const ws = chat.socket;
 
   function offline() {
     return globalThis.navigator && navigator.onLine === false;
   }
 
-  function send(item) {
-    const body = item.kind === "name"
-      ? { type: "name", name: item.name }
-      : { type: "message", text: item.text };
-    const status = ws.send(JSON.stringify(body));
-    if (status === "sent") waiting.push(item);
-    else if (status === "queued") queued.push(item);
-    return status;
-  }
-
   ws.addEventListener("connecting", (e) => {
-    if (e.attempt === 0) view.connection({ state: "connecting" });
+    if (e.attempt === 0 && sessions === 0) view.connection({ state: "connecting" });
     else view.connection({ state: offline() ? "offline" : "reconnecting", retryAt: null });
-  });
-  ws.addEventListener("open", () => {
-    opens++;
-    // Sent from the open listener, the name goes out before the outbox: messages written
-    // while offline arrive under the name they were written with.
-    if (wanted) send({ kind: "name", name: wanted });
-    for (const item of queued) {
-      waiting.push(item);
-      if (item.kind === "message") view.outgoing({ id: item.id, text: item.text, status: "sending" });
-    }
-    queued = [];
-    view.connection({ state: "connected" });
-  });
-  ws.addEventListener("message", (e) => {
-    let m;
-    try {
-      m = JSON.parse(e.data);
-    } catch {
-      return; // not the chat's
-    }
-    if (!m || typeof m !== "object") return;
-    const head = waiting[0];
-    if (m.type === "welcome") {
-      me = String(m.name);
-      view.welcome({ name: me, online: m.online, again: opens > 1 });
-      view.identity(wanted || me);
-    } else if (m.type === "join") {
-      view.joined({ name: String(m.name), online: m.online });
-    } else if (m.type === "leave") {
-      view.left({ name: String(m.name), online: m.online });
-    } else if (m.type === "rename") {
-      const own = head !== undefined && head.kind === "name" && m.from === me;
-      if (own) {
-        waiting.shift();
-        me = String(m.name);
-        wanted = me;
-        view.identity(me);
-      }
-      view.renamed({ from: String(m.from), name: String(m.name), own });
-    } else if (m.type === "message") {
-      const own = head !== undefined && head.kind === "message" && m.name === me &&
-        m.text === head.text;
-      if (own) waiting.shift();
-      view.message({ name: String(m.name), text: String(m.text), own, id: own ? head.id : 0 });
-    } else if (m.type === "error") {
-      waiting.shift();
-      if (head && head.kind === "message") {
-        view.outgoing({ id: head.id, text: head.text, status: "failed", detail: String(m.error) });
-      } else if (head && head.kind === "name") {
-        wanted = me;
-        view.identity(me);
-      }
-      view.problem(String(m.error));
-    }
-  });
-  ws.addEventListener("close", () => {
-    for (const item of waiting) {
-      if (item.kind === "message") {
-        view.outgoing({ id: item.id, text: item.text, status: "unconfirmed" });
-      }
-    }
-    waiting = [];
   });
   ws.addEventListener("reconnect", (e) => {
     if (offline()) view.connection({ state: "offline", reason: "no network" });
@@ -133,39 +68,89 @@ export function connectChat(url, view, options = {}) {
     const why = c.reason || "the server closed the connection (" + c.code + ")";
     view.connection({ state: "offline", reason: why + "; reload to try again" });
   });
-  ws.addEventListener("drop", (e) => {
-    if (e.reason !== "closed") return; // an overflow is reported by say() itself
-    for (const item of queued) {
-      if (item.kind === "message") {
-        view.outgoing({ id: item.id, text: item.text, status: "failed", detail: "not sent" });
-      }
-    }
-    queued = [];
-  });
   globalThis.addEventListener("offline", () => {
-    if (ws.readyState !== ws.OPEN) view.connection({ state: "offline", reason: "no network" });
+    if (chat.readyState !== 1) view.connection({ state: "offline", reason: "no network" });
+  });
+  // A tab being closed says goodbye, so the others see it leave at once.
+  globalThis.addEventListener("pagehide", () => chat.close());
+
+  // The link dropped: what was said and not confirmed goes out again after the reconnect.
+  ws.addEventListener("close", () => {
+    for (const [id, text] of pending) view.outgoing({ id, text, status: "queued" });
+  });
+  chat.addEventListener("open", (e) => {
+    view.connection({ state: "connected" });
+    for (const [id, text] of pending) view.outgoing({ id, text, status: "sending" });
+    if (e.resumed) view.welcome({ name: me, online, again: true });
+  });
+  chat.addEventListener("resync", (e) => {
+    // The server lost the session (a restart): what was sent just before may be lost.
+    for (const m of e.unconfirmed) {
+      if (m.event !== "say") continue;
+      pending.delete(m.payload.ref);
+      view.outgoing({ id: m.payload.ref, text: m.payload.text, status: "unconfirmed" });
+    }
+    if (e.reason !== "new-session") view.problem("Some messages may have been missed while away");
+  });
+
+  chat.on("welcome", (m) => {
+    sessions++;
+    me = m.name;
+    online = m.online;
+    view.welcome({ name: me, online, again: sessions > 1 });
+    view.identity(wanted || me);
+  });
+  chat.on("joined", (m) => {
+    online = m.online;
+    view.joined({ name: m.name, online });
+  });
+  chat.on("left", (m) => {
+    online = m.online;
+    view.left({ name: m.name, online });
+  });
+  chat.on("renamed", (m) => {
+    const own = m.by === chat.id;
+    if (own) {
+      me = m.name;
+      wanted = me;
+      view.identity(me);
+    }
+    view.renamed({ from: m.from, name: m.name, own });
+  });
+  chat.on("message", (m) => {
+    const own = m.by === chat.id && pending.has(m.ref);
+    if (own) pending.delete(m.ref);
+    view.message({ name: m.name, text: m.text, own: m.by === chat.id, id: own ? m.ref : 0 });
   });
 
   return {
     say(text) {
-      const item = { kind: "message", id: nextId++, text };
-      const status = send(item);
-      view.outgoing({
-        id: item.id,
-        text,
-        status: status === "sent" ? "sending" : status === "queued" ? "queued" : "failed",
-        detail: status !== "dropped"
-          ? ""
-          : ws.readyState === ws.CLOSED
-          ? "the connection is closed"
-          : "too many messages are waiting",
+      const id = nextId++;
+      pending.set(id, text);
+      const sending = chat.readyState === 1;
+      view.outgoing({ id, text, status: sending ? "sending" : "queued" });
+      chat.request("say", { text, ref: id }).catch((error) => {
+        if (!pending.has(id)) return; // settled already (the session was lost)
+        pending.delete(id);
+        const timeout = error && error.name === "TimeoutError";
+        view.outgoing({
+          id,
+          text,
+          status: timeout ? "unconfirmed" : "failed",
+          detail: error && error.message ? error.message : String(error),
+        });
+        if (!timeout && error && error.code !== "overflow") view.problem(error.message);
       });
-      return item.id;
+      return id;
     },
     rename(name) {
+      const previous = wanted;
       wanted = name;
-      // While down, the name goes out with the next open (see above), not through the outbox.
-      if (ws.readyState === ws.OPEN) send({ kind: "name", name });
+      chat.request("rename", { name }).catch((error) => {
+        wanted = previous || me;
+        view.identity(me);
+        view.problem(error && error.message ? error.message : String(error));
+      });
     },
   };
 }

@@ -9,7 +9,7 @@
  * | `/chat.css`     | its style: phone-sized first, light and dark                         |
  * | `/chat.js`      | the view (`examples/chat_view.ts`)                                   |
  * | `/chat_link.js` | the wire format and the connection (`examples/chat_link.ts`)         |
- * | `/client.js`    | wskit's `ReconnectingWebSocket`, bundled (`chat_client_bundle.ts`)  |
+ * | `/client.js`    | wskit's `SessionClient`, bundled (`chat_client_bundle.ts`)          |
  *
  * @module
  */

@@ -232,6 +232,14 @@ export interface ServeOptions extends EndpointOptions {
    * plain request gets `426 Upgrade Required`.
    */
   fetch?: (request: Request) => Awaitable<Response>;
+  /**
+   * Let several servers (workers, processes) listen on the same port, the kernel spreading
+   * connections among them (`SO_REUSEPORT`, Linux). With a relay they then share topics.
+   * Deno needs `--unstable-net` for it; `deno serve --parallel` is Deno's stable way.
+   *
+   * @default {false}
+   */
+  reusePort?: boolean;
 }
 
 /** What the limits have done since the endpoint started. */

@@ -1,14 +1,17 @@
 // The chat room's behaviour, in-process: welcome, join, leave, rename, every message to
 // every client (the sender included), and refused input.
 
-import { assertEquals } from "@std/assert";
-import { CHAT_RATE_LIMIT, chatRoom, MAX_TEXT } from "../examples/chat_room.ts";
-import { serve } from "../mod.ts";
+import { assertEquals, assertRejects } from "@std/assert";
+import { CHAT_RATE_LIMIT, chatApp, MAX_TEXT } from "../examples/chat_room.ts";
+import type { ChatProtocol } from "../examples/chat_protocol.ts";
+import { RemoteError, serve, SessionClient } from "../mod.ts";
+import { startProxy } from "./_proxy.ts";
+import { waitFor } from "./_wait.ts";
 import { test } from "./_harness.ts";
 import { TestClient } from "./_ws.ts";
 
 test("chat: a newcomer alone gets a welcome; the others hear the join, then the leave", async () => {
-  const server = await serve(chatRoom(), { port: 0 });
+  const server = await serve(chatApp().hooks, { port: 0 });
   try {
     const a = await TestClient.connect(server.url);
     assertEquals(await a.json(), { type: "welcome", name: "guest-1", online: 1 });
@@ -31,7 +34,7 @@ test("chat: a newcomer alone gets a welcome; the others hear the join, then the 
 });
 
 test("chat: every message reaches every client, the sender included, in order", async () => {
-  const server = await serve(chatRoom(), { port: 0 });
+  const server = await serve(chatApp().hooks, { port: 0 });
   try {
     const clients = [];
     for (let i = 0; i < 4; i++) {
@@ -64,7 +67,7 @@ test("chat: every message reaches every client, the sender included, in order", 
 });
 
 test("chat: bad input is refused to its sender only, with a reason", async () => {
-  const server = await serve(chatRoom(), { port: 0 });
+  const server = await serve(chatApp().hooks, { port: 0 });
   try {
     const a = await TestClient.connect(server.url);
     await a.json();
@@ -95,7 +98,7 @@ test("chat: bad input is refused to its sender only, with a reason", async () =>
 });
 
 test("chat: a flood past the rate limit is refused to the flooder, who stays connected", async () => {
-  const server = await serve(chatRoom(), { port: 0, rateLimit: CHAT_RATE_LIMIT });
+  const server = await serve(chatApp().hooks, { port: 0, rateLimit: CHAT_RATE_LIMIT });
   try {
     const a = await TestClient.connect(server.url);
     await a.json();
@@ -110,6 +113,86 @@ test("chat: a flood past the rate limit is refused to the flooder, who stays con
     assertEquals(a.ws.readyState, WebSocket.OPEN);
     await a.close();
   } finally {
+    await server.close();
+  }
+});
+
+function sessionClient(url: string, name = "") {
+  const c = new SessionClient<ChatProtocol>(`${url}${name ? `?name=${name}` : ""}`, {
+    minDelay: 10,
+    maxDelay: 100,
+    heartbeat: false,
+  });
+  const events: string[] = [];
+  c.on("welcome", (m) => void events.push(`welcome ${m.name} ${m.online}`));
+  c.on("joined", (m) => void events.push(`joined ${m.name} ${m.online}`));
+  c.on("left", (m) => void events.push(`left ${m.name} ${m.online}`));
+  c.on("renamed", (m) => void events.push(`renamed ${m.from} ${m.name}`));
+  c.on(
+    "message",
+    (m) =>
+      void events.push(`message ${m.name}: ${m.text}${m.by === c.id ? ` (own ${m.ref})` : ""}`),
+  );
+  return { c, events };
+}
+
+test("chat: a page (session client) and a plain client share the room, both ways", async () => {
+  const server = await serve(chatApp().hooks, { port: 0 });
+  const { c, events } = sessionClient(server.url, "ada");
+  try {
+    await waitFor(() => events.includes("welcome ada 1"), "ada's welcome");
+    const plain = await TestClient.connect(server.url);
+    assertEquals(await plain.json(), { type: "welcome", name: "guest-1", online: 2 });
+    await waitFor(() => events.includes("joined guest-1 2"), "the plain client's join at ada");
+    plain.send("hello from plain");
+    await waitFor(() => events.includes("message guest-1: hello from plain"), "plain to page");
+    assertEquals((await plain.json()).text, "hello from plain", "the plain sender's own copy");
+    assertEquals(await c.request("say", { text: "hello from the page", ref: 7 }), null);
+    assertEquals(await plain.json(), { type: "message", name: "ada", text: "hello from the page" });
+    await waitFor(() => events.includes("message ada: hello from the page (own 7)"), "own copy");
+    assertEquals(await c.request("rename", { name: "  Ada L.  " }), { name: "Ada L." });
+    assertEquals(await plain.json(), { type: "rename", from: "ada", name: "Ada L." });
+    const refused = await assertRejects(() => c.request("say", { text: " ", ref: 8 }), RemoteError);
+    assertEquals(refused.code, "empty");
+    await plain.close();
+    await waitFor(() => events.includes("left guest-1 1"), "the plain client's leave");
+  } finally {
+    c.close();
+    await server.close();
+  }
+});
+
+test("chat: a page that loses its connection for a few seconds misses no message", async () => {
+  const server = await serve(chatApp().hooks, { port: 0 });
+  const proxy = startProxy(server.port);
+  const { c, events } = sessionClient(`ws://127.0.0.1:${proxy.port}/`, "ada");
+  const plain = await TestClient.connect(server.url);
+  try {
+    await waitFor(() => events.includes("welcome ada 2"), "ada's welcome");
+    await plain.json();
+    await plain.json(); // ada's join
+    proxy.down(true);
+    proxy.cut();
+    for (let i = 1; i <= 5; i++) plain.send(`while ada is away ${i}`);
+    assertEquals(await plain.json(), {
+      type: "message",
+      name: "guest-1",
+      text: "while ada is away 1",
+    });
+    proxy.down(false);
+    await waitFor(() => events.includes("message guest-1: while ada is away 5"), "the replay");
+    assertEquals(
+      events.filter((e) => e.startsWith("message")),
+      [1, 2, 3, 4, 5].map((i) => `message guest-1: while ada is away ${i}`),
+    );
+    assertEquals(c.recovered, true);
+    // A blip is not a departure: the others saw neither a leave nor a second join.
+    const seen = plain.messages.map((m) => JSON.parse(m as string).type);
+    assertEquals(seen.filter((t) => t === "leave" || t === "join"), ["join"]);
+  } finally {
+    c.close();
+    await plain.close();
+    proxy.close();
     await server.close();
   }
 });

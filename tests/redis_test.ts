@@ -8,6 +8,7 @@ import { RedisRelay, RedisStore } from "../src/relay/redis.ts";
 import { SessionClient } from "../src/session_client.ts";
 import { sessions } from "../src/session_server.ts";
 import { test } from "./_harness.ts";
+import { startExample } from "./_process.ts";
 import { startProxy } from "./_proxy.ts";
 import { type RedisServer, startRedis } from "./_redis.ts";
 import { waitFor } from "./_wait.ts";
@@ -235,6 +236,49 @@ test(
       proxy.close();
       await a.close();
       await b.close();
+      await redis.stop();
+    }
+  },
+  REDIS,
+);
+
+test(
+  "examples/chat.ts --redis: a Deno and a Bun instance share the room, once, in order per sender",
+  async () => {
+    const redis = await startRedis();
+    const onDeno = await startExample("deno", "chat", ["--port", "0", "--redis", redis.url]);
+    const onBun = await startExample("bun", "chat", ["--port", "0", "--redis", redis.url]);
+    const clients: TestClient[] = [];
+    try {
+      const d = await TestClient.connect(onDeno.url);
+      clients.push(d);
+      await d.json(); // welcome
+      const b = await TestClient.connect(onBun.url);
+      clients.push(b);
+      await b.json();
+      // Both relays are up once the Deno side hears of the Bun side's newcomer.
+      await d.until((m) => JSON.parse(m as string).type === "join");
+      // 30 each: within the chat's burst of 40 messages a person (20 a second).
+      for (let i = 0; i < 30; i++) {
+        d.send(`deno ${i}`);
+        b.send(`bun ${i}`);
+      }
+      const texts = (c: TestClient, prefix: string) =>
+        c.messages.map((m) => JSON.parse(m as string)).filter((m) => m.type === "message")
+          .map((m) => m.text as string).filter((t) => t.startsWith(prefix));
+      for (const c of [d, b]) {
+        await waitFor(
+          () => texts(c, "deno").length === 30 && texts(c, "bun").length === 30,
+          "every message at every client",
+          15_000,
+        );
+        assertEquals(texts(c, "deno"), Array.from({ length: 30 }, (_, i) => `deno ${i}`));
+        assertEquals(texts(c, "bun"), Array.from({ length: 30 }, (_, i) => `bun ${i}`));
+      }
+    } finally {
+      await Promise.all(clients.map((c) => c.close()));
+      await onDeno.stop();
+      await onBun.stop();
       await redis.stop();
     }
   },

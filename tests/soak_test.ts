@@ -3,7 +3,7 @@
 // op sanitizers find nothing open. The longer soak lives in bench/.
 
 import { assert, assertEquals } from "@std/assert";
-import { chatRoom } from "../examples/chat_room.ts";
+import { chatApp } from "../examples/chat_room.ts";
 import { serve } from "../mod.ts";
 import { test } from "./_harness.ts";
 import { waitFor } from "./_wait.ts";
@@ -16,7 +16,7 @@ const CONCURRENT = 40;
 test(
   `soak: ${SECONDS} s of churn (${CONCURRENT} at a time) leaves zero peers and subscribers`,
   async () => {
-    const server = await serve(chatRoom(), { port: 0 });
+    const server = await serve(chatApp().hooks, { port: 0 });
     const end = Date.now() + SECONDS * 1000;
     let opened = 0;
     let messages = 0;

@@ -288,6 +288,7 @@ interface BunGlobal {
   serve(options: {
     port: number;
     hostname: string;
+    reusePort: boolean;
     fetch(request: Request, server: BunServerLike): Promise<Response | undefined> | Response;
     websocket: BunWebSocketHandler;
     error(error: Error): Response;
@@ -321,6 +322,7 @@ export function serve<T = unknown>(
   const server = bun.serve({
     port: options.port ?? 8000,
     hostname: options.hostname ?? "127.0.0.1",
+    reusePort: options.reusePort ?? false,
     fetch: (request, server) =>
       isUpgrade(request) ? handler.upgrade(request, server) : answerPlain(request, fetch),
     websocket: handler.websocket,

@@ -262,6 +262,7 @@ export function serve<T = unknown>(
     {
       port: options.port ?? 8000,
       hostname: options.hostname ?? "127.0.0.1",
+      reusePort: options.reusePort ?? false,
       onListen() {},
     },
     (request, info) =>
