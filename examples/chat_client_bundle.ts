@@ -50,6 +50,21 @@ function watchEnvironment(environment, on) {
   };
 }
 
+// src/_utf8.ts
+function utf8Length(s) {
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 128) continue;
+    if (c < 2048) n += 1;
+    else if (c >= 55296 && c <= 56319 && i + 1 < s.length) {
+      n += 2;
+      i++;
+    } else n += 2;
+  }
+  return n;
+}
+
 // src/client_events.ts
 var ConnectingEvent = class extends Event {
   /** \`0\` for the first connection, then the number of the retry. */
@@ -702,19 +717,7 @@ function message(error) {
   return error instanceof Error ? error.message : String(error);
 }
 function byteSize(data) {
-  if (typeof data === "string") {
-    let bytes = data.length;
-    for (let i = 0; i < data.length; i++) {
-      const c = data.charCodeAt(i);
-      if (c < 128) continue;
-      if (c < 2048) bytes += 1;
-      else if (c >= 55296 && c <= 56319 && i + 1 < data.length) {
-        bytes += 2;
-        i++;
-      } else bytes += 2;
-    }
-    return bytes;
-  }
+  if (typeof data === "string") return utf8Length(data);
   if (ArrayBuffer.isView(data)) return data.byteLength;
   if (data instanceof ArrayBuffer) return data.byteLength;
   if (typeof SharedArrayBuffer !== "undefined" && data instanceof SharedArrayBuffer) {

@@ -25,6 +25,7 @@
  */
 
 import { socketUrl, watchEnvironment } from "./_client_env.ts";
+import { utf8Length } from "./_utf8.ts";
 import {
   ConnectingEvent,
   DropEvent,
@@ -723,19 +724,7 @@ function message(error: unknown): string {
  * @throws {TypeError} For anything `WebSocket.send` would not take.
  */
 function byteSize(data: OutgoingData): number {
-  if (typeof data === "string") {
-    let bytes = data.length;
-    for (let i = 0; i < data.length; i++) {
-      const c = data.charCodeAt(i);
-      if (c < 0x80) continue;
-      if (c < 0x800) bytes += 1;
-      else if (c >= 0xd800 && c <= 0xdbff && i + 1 < data.length) {
-        bytes += 2; // a surrogate pair: 4 bytes for 2 code units
-        i++;
-      } else bytes += 2;
-    }
-    return bytes;
-  }
+  if (typeof data === "string") return utf8Length(data);
   if (ArrayBuffer.isView(data)) return data.byteLength;
   if (data instanceof ArrayBuffer) return data.byteLength;
   if (typeof SharedArrayBuffer !== "undefined" && data instanceof SharedArrayBuffer) {

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { utf8Length } from "./_utf8.ts";
 import type { EndpointOptions, LimitStats } from "./hooks.ts";
 
 /** Default largest message accepted, in bytes (4 MiB). */
@@ -113,21 +114,6 @@ function sameOrigin(origin: string, request: Request): boolean {
   } catch {
     return false; // "null" and other opaque origins
   }
-}
-
-/** Byte length of a string in UTF-8, without encoding it. */
-export function utf8Length(s: string): number {
-  let n = s.length;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) continue;
-    if (c < 0x800) n += 1;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
-      n += 2; // a surrogate pair: 4 bytes for 2 code units
-      i++;
-    } else n += 2;
-  }
-  return n;
 }
 
 /** Size of a message in bytes, computing UTF-8 length only when it could matter. */

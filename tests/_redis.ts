@@ -4,7 +4,7 @@
  */
 
 import { type Child, spawn } from "./_process.ts";
-import { listenTcp } from "./_tcp.ts";
+import { freePort } from "./_tcp.ts";
 import { within } from "./_wait.ts";
 
 /** A running Redis server. */
@@ -17,13 +17,6 @@ export interface RedisServer {
   restart(): Promise<void>;
   /** Stops it for good. */
   stop(): Promise<void>;
-}
-
-function freePort(): number {
-  const l = listenTcp(0, (c) => c.close());
-  const port = l.port;
-  l.close();
-  return port;
 }
 
 async function launch(port: number): Promise<Child> {

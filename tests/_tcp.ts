@@ -186,6 +186,17 @@ export async function connectTcp(port: number): Promise<TcpConn> {
   return s.data;
 }
 
+/**
+ * A port that was free a moment ago: bound on port 0 and let go. Another process may take it
+ * first; callers that cannot afford that retry.
+ */
+export function freePort(): number {
+  const l = listenTcp(0, (c) => c.close());
+  const port = l.port;
+  l.close();
+  return port;
+}
+
 /** A TCP listener on 127.0.0.1. */
 export interface TcpListener {
   readonly port: number;

@@ -10,28 +10,25 @@ import {
 } from "@std/assert";
 import { type Hooks, LimitError, serve, type ServeOptions, type Server } from "../mod.ts";
 import { runtime, test } from "./_harness.ts";
+import { withServer } from "./_serve.ts";
 import { frame, rawWebSocket } from "./_raw_ws.ts";
 import { rawHttp, upgradeRequest } from "./_tcp.ts";
 import { waitFor, within } from "./_wait.ts";
 import { TestClient } from "./_ws.ts";
 
-async function withServer<T>(
+/** The limits' tests read better with the options before the body. */
+function withLimits<T>(
   hooks: Hooks<T>,
   options: ServeOptions,
   body: (server: Server<T>) => Promise<void>,
 ): Promise<void> {
-  const server = await serve(hooks, { port: 0, ...options });
-  try {
-    await body(server);
-  } finally {
-    await server.close();
-  }
+  return withServer(hooks, body, options);
 }
 
 const echo: Hooks = { message: (peer, m) => void peer.send(m) };
 
 test("origin: by default a browser page from another site gets 403; same origin and no origin pass", async () => {
-  await withServer(echo, {}, async (server) => {
+  await withLimits(echo, {}, async (server) => {
     const port = server.port;
     const evil = await rawHttp(port, upgradeRequest("/", { origin: "https://evil.example" }));
     assertEquals(evil.status, 403);
@@ -50,17 +47,17 @@ test("origin: by default a browser page from another site gets 403; same origin 
 });
 
 test("origin: an allow-list, '*' and a function decide instead of the default", async () => {
-  await withServer(echo, { origins: ["https://App.Example"] }, async (server) => {
+  await withLimits(echo, { origins: ["https://App.Example"] }, async (server) => {
     const ok = await rawHttp(server.port, upgradeRequest("/", { origin: "https://app.example" }));
     assertEquals(ok.status, 101);
     const no = await rawHttp(server.port, upgradeRequest("/", { origin: "https://other.example" }));
     assertEquals(no.status, 403);
   });
-  await withServer(echo, { origins: ["*"] }, async (server) => {
+  await withLimits(echo, { origins: ["*"] }, async (server) => {
     const any = await rawHttp(server.port, upgradeRequest("/", { origin: "https://x.example" }));
     assertEquals(any.status, 101);
   });
-  await withServer(echo, { origins: (o) => o.endsWith(".trusted.example") }, async (server) => {
+  await withLimits(echo, { origins: (o) => o.endsWith(".trusted.example") }, async (server) => {
     const sub = await rawHttp(
       server.port,
       upgradeRequest("/", { origin: "https://a.trusted.example" }),
@@ -87,7 +84,7 @@ test("origin: an allow-list entry that is not a URL is refused at start with a T
 
 test("maxPayload: a larger message closes its peer with 1009; the limit itself passes", async () => {
   const closes: unknown[] = [];
-  await withServer(
+  await withLimits(
     {
       message: (peer, m) => void peer.send(typeof m === "string" ? `${m.length}` : `${m.length}b`),
       close: (_p, details) => void closes.push(details),
@@ -113,7 +110,7 @@ test("maxPayload: a larger message closes its peer with 1009; the limit itself p
 });
 
 test("maxConnections: past it upgrades get 503 with a reason; a freed place is taken again", async () => {
-  await withServer(echo, { maxConnections: 2 }, async (server) => {
+  await withLimits(echo, { maxConnections: 2 }, async (server) => {
     const a = await TestClient.connect(server.url);
     const b = await TestClient.connect(server.url);
     const full = await rawHttp(server.port, upgradeRequest("/"));
@@ -136,7 +133,7 @@ const closeFrameWhileReceiving = runtime === "bun";
 
 test("rateLimit: over the rate the peer is closed with 1008 (policy close)", async () => {
   const closes: unknown[] = [];
-  await withServer({ ...echo, close: (_p, d) => void closes.push(d) }, {
+  await withLimits({ ...echo, close: (_p, d) => void closes.push(d) }, {
     rateLimit: { messages: 5, burst: 1 },
   }, async (server) => {
     const calm = await TestClient.connect(server.url);
@@ -156,7 +153,7 @@ test("rateLimit: over the rate the peer is closed with 1008 (policy close)", asy
 
 test("rateLimit: policy refuse drops the excess, reports a LimitError and keeps the peer", async () => {
   const errors: unknown[] = [];
-  await withServer({ ...echo, error: (_p, e) => void errors.push(e) }, {
+  await withLimits({ ...echo, error: (_p, e) => void errors.push(e) }, {
     rateLimit: { messages: 1000, bytes: 100, burst: 1, policy: "refuse" },
   }, async (server) => {
     const c = await TestClient.connect(server.url);
@@ -191,7 +188,7 @@ for (const policy of ["drop", "close"] as const) {
       const limit = 256 * 1024;
       const chunk = "c".repeat(16 * 1024);
       const closes: { code: number }[] = [];
-      await withServer(
+      await withLimits(
         {
           open: (peer) => peer.subscribe("room"),
           close: (_p, d) => void closes.push(d),
@@ -247,7 +244,7 @@ test(
     // Bun counts the idle timeout in steps of 4 s with a minimum of 8 s.
     const idle = runtime === "bun" ? 8 : 1;
     const closes: unknown[] = [];
-    await withServer(
+    await withLimits(
       { close: (_p, d) => void closes.push(d) },
       { idleTimeout: idle },
       async (server) => {
@@ -282,7 +279,7 @@ test("drain: a send that reports queued is followed by the drain hook once the p
   const chunk = new Uint8Array(32 * 1024);
   let drains = 0;
   let queuedAt = -1;
-  await withServer(
+  await withLimits(
     {
       message(peer) {
         // Send until the runtime reports backpressure, then stop and wait for drain.

@@ -1,54 +1,69 @@
-// `deno serve --parallel` with the BroadcastChannel relay: the kernel spreads connections
-// over the workers, and a room still reaches every client, whichever worker holds it.
+// Every core of one machine: the kernel spreads connections over workers that share a port
+// (`deno serve --parallel`, or `Worker`s with reusePort), and a BroadcastChannel relay makes
+// one room of theirs, whichever worker holds each client.
 
 import { assert, assertEquals } from "@std/assert";
 import { runtime, test } from "./_harness.ts";
-import { runtimeBin, spawn } from "./_process.ts";
-import { listenTcp } from "./_tcp.ts";
+import { type Child, runtimeBin, spawn } from "./_process.ts";
+import { freePort } from "./_tcp.ts";
 import { waitFor, within } from "./_wait.ts";
 import { TestClient } from "./_ws.ts";
+
+/** Runs `deno serve --parallel` on two workers (even on a one-core machine). */
+async function denoServe(file: string, port: number): Promise<Child> {
+  const path = new URL(file, import.meta.url).pathname;
+  const args = ["serve", "--parallel", "--allow-net", "--port", String(port), path];
+  const child = spawn(runtimeBin("deno"), args, { DENO_JOBS: "2" });
+  await child.waitForLine(/Listening on/, 15_000);
+  return child;
+}
+
+async function stop(child: Child, clients: TestClient[]): Promise<void> {
+  await Promise.all(clients.map((c) => c.close()));
+  // deno serve --parallel does not stop on SIGTERM; the fixtures have nothing to flush.
+  child.kill("SIGKILL");
+  await within(child.exited, "the servers' process to exit", 10_000);
+}
+
+/**
+ * Connects clients until they sit on at least two workers (each is told its worker first),
+ * keeping a dozen. The second worker may start listening a moment after the first.
+ */
+async function spread(port: number, clients: TestClient[]): Promise<Set<string>> {
+  const workers = new Set<string>();
+  const deadline = Date.now() + 15_000;
+  while ((workers.size < 2 || clients.length < 6) && Date.now() < deadline) {
+    const c = await TestClient.connect(`ws://127.0.0.1:${port}/`);
+    workers.add(await c.next() as string);
+    if (clients.length < 12) clients.push(c);
+    else await c.close(); // the rest only probe for the second worker
+    if (workers.size < 2 && clients.length >= 12) await new Promise((r) => setTimeout(r, 50));
+  }
+  assert(workers.size >= 2, `clients landed on ${workers.size} worker(s) only`);
+  return workers;
+}
+
+/** One client says something; every client, on every worker, gets it. */
+async function everyoneHears(clients: TestClient[], text: string): Promise<void> {
+  clients.at(-1)!.send(text);
+  for (const c of clients) {
+    await waitFor(() => c.messages.length === 2, "the message at every client", 5_000);
+    assertEquals(c.messages[1], text);
+  }
+}
 
 test(
   "deno serve --parallel: clients on different workers share a room through BroadcastChannel",
   async () => {
-    const probe = listenTcp(0, (c) => c.close());
-    const port = probe.port;
-    probe.close();
-    const file = new URL("./fixtures/parallel_room.ts", import.meta.url).pathname;
-    const child = spawn(runtimeBin("deno"), [
-      "serve",
-      "--parallel",
-      "--allow-net",
-      "--port",
-      String(port),
-      file,
-    ], { DENO_JOBS: "2" }); // two workers even on a one-core machine
+    const port = freePort();
+    const child = await denoServe("./fixtures/parallel_room.ts", port);
     const clients: TestClient[] = [];
     try {
-      await child.waitForLine(/Listening on/, 15_000);
-      // Connect until clients sit on at least two workers (each is told its worker first).
-      // The second worker may start listening a moment after the first says it listens.
-      const workers = new Set<string>();
-      const deadline = Date.now() + 15_000;
-      while ((workers.size < 2 || clients.length < 6) && Date.now() < deadline) {
-        const c = await TestClient.connect(`ws://127.0.0.1:${port}/`);
-        workers.add(await c.next() as string);
-        if (clients.length < 12) clients.push(c);
-        else await c.close(); // keep a dozen; the rest only probe for the second worker
-        if (workers.size < 2 && clients.length >= 12) await new Promise((r) => setTimeout(r, 50));
-      }
-      assert(workers.size >= 2, `clients landed on ${workers.size} worker(s) only`);
-      clients[0]!.send("hello, every worker");
-      for (const c of clients) {
-        await waitFor(() => c.messages.length === 2, "the message at every client", 5_000);
-        assertEquals(c.messages[1], "hello, every worker");
-      }
+      const workers = await spread(port, clients);
+      await everyoneHears(clients, "hello, every worker");
       console.log(`parallel: ${clients.length} clients on ${workers.size} workers`);
     } finally {
-      await Promise.all(clients.map((c) => c.close()));
-      // deno serve --parallel does not stop on SIGTERM; the fixture has nothing to flush.
-      child.kill("SIGKILL");
-      await within(child.exited, "deno serve to exit", 10_000);
+      await stop(child, clients);
     }
   },
   { timeout: 40_000 },
@@ -57,43 +72,26 @@ test(
 test(
   `Workers of one ${runtime} process on one port share a room through BroadcastChannel`,
   async () => {
-    const probe = listenTcp(0, (c) => c.close());
-    const port = probe.port;
-    probe.close();
+    const port = freePort();
     const file = new URL("./fixtures/workers_room.ts", import.meta.url).pathname;
-    const [cmd, args] = runtime === "deno"
-      // Deno's reusePort is unstable (deno serve --parallel is its stable way to use every core).
-      ? [runtimeBin("deno"), [
+    // Deno's reusePort is unstable (deno serve --parallel is its stable way to use every core).
+    const child = runtime === "deno"
+      ? spawn(runtimeBin("deno"), [
         "run",
         "--unstable-net",
         "--allow-net",
         "--allow-read",
         file,
-        String(port),
-      ]]
-      : [runtimeBin("bun"), ["run", file, String(port)]];
-    const child = spawn(cmd, args);
+        `${port}`,
+      ])
+      : spawn(runtimeBin("bun"), ["run", file, `${port}`]);
     const clients: TestClient[] = [];
     try {
       await child.waitForLine(/^ready$/, 15_000);
-      const workers = new Set<string>();
-      const deadline = Date.now() + 15_000;
-      while ((workers.size < 2 || clients.length < 6) && Date.now() < deadline) {
-        const c = await TestClient.connect(`ws://127.0.0.1:${port}/`);
-        workers.add(await c.next() as string);
-        if (clients.length < 12) clients.push(c);
-        else await c.close();
-      }
-      assert(workers.size >= 2, `clients landed on ${workers.size} worker(s) only`);
-      clients.at(-1)!.send("across workers");
-      for (const c of clients) {
-        await waitFor(() => c.messages.length === 2, "the message at every client", 5_000);
-        assertEquals(c.messages[1], "across workers");
-      }
+      await spread(port, clients);
+      await everyoneHears(clients, "across workers");
     } finally {
-      await Promise.all(clients.map((c) => c.close()));
-      child.kill("SIGKILL");
-      await within(child.exited, "the workers' process to exit", 10_000);
+      await stop(child, clients);
     }
   },
   { timeout: 40_000 },
@@ -102,21 +100,10 @@ test(
 test(
   "examples/chat_serve.ts under deno serve --parallel: one chat across the workers",
   async () => {
-    const probe = listenTcp(0, (c) => c.close());
-    const port = probe.port;
-    probe.close();
-    const file = new URL("../examples/chat_serve.ts", import.meta.url).pathname;
-    const child = spawn(runtimeBin("deno"), [
-      "serve",
-      "--parallel",
-      "--allow-net",
-      "--port",
-      String(port),
-      file,
-    ], { DENO_JOBS: "2" });
+    const port = freePort();
+    const child = await denoServe("../examples/chat_serve.ts", port);
     const clients: TestClient[] = [];
     try {
-      await child.waitForLine(/Listening on/, 15_000);
       const page = await fetch(`http://127.0.0.1:${port}/`);
       assertEquals(page.status, 200);
       await page.body?.cancel();
@@ -130,9 +117,7 @@ test(
         await c.until((m) => JSON.parse(m as string).text === "hello, every worker", 5_000);
       }
     } finally {
-      await Promise.all(clients.map((c) => c.close()));
-      child.kill("SIGKILL");
-      await within(child.exited, "deno serve to exit", 10_000);
+      await stop(child, clients);
     }
   },
   { timeout: 40_000 },

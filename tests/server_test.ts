@@ -10,24 +10,12 @@ import {
   assertStringIncludes,
   assertThrows,
 } from "@std/assert";
-import { type Hooks, type Peer, serve, type ServeOptions, type Server } from "../mod.ts";
+import { type Hooks, type Peer, serve, type Server } from "../mod.ts";
 import { test } from "./_harness.ts";
+import { withServer } from "./_serve.ts";
 import { rawHttp, upgradeRequest } from "./_tcp.ts";
 import { deferred, waitFor, within } from "./_wait.ts";
 import { TestClient } from "./_ws.ts";
-
-async function withServer<T>(
-  hooks: Hooks<T>,
-  body: (server: Server<T>) => Promise<void>,
-  options: ServeOptions = {},
-): Promise<void> {
-  const server = await serve(hooks, { port: 0, ...options });
-  try {
-    await body(server);
-  } finally {
-    await server.close();
-  }
-}
 
 const echo: Hooks = { message: (peer, m) => void peer.send(m) };
 
