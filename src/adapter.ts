@@ -21,6 +21,12 @@ export interface SocketDriver {
   readonly bufferedAmount: number;
   /** Whether the runtime enforces the backpressure limit itself (Bun), so the core need not. */
   readonly nativeBackpressure?: boolean;
+  /**
+   * Whether more than `limit` bytes are queued. Drivers without native backpressure that can
+   * answer without a runtime call most of the time implement it; others are asked for
+   * `bufferedAmount`.
+   */
+  overLimit?(limit: number): boolean;
   /** Joins a native topic (Bun only). */
   subscribe?(topic: string): void;
   /** Leaves a native topic (Bun only). */

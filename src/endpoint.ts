@@ -173,7 +173,7 @@ export class Endpoint<T> implements WebSocketEndpoint<T>, PeerContext {
     const full = this.#atCapacity();
     if (full) return full;
     const protocols = offeredProtocols(request);
-    const url = new URL(request.url);
+    const url = request.url; // parsed by the peer on first use
     const headers = new Headers(request.headers);
     let accept: UpgradeAccept<T> = {};
     const hook = this.#hooks.upgrade;
@@ -265,7 +265,20 @@ export class Endpoint<T> implements WebSocketEndpoint<T>, PeerContext {
       return;
     }
     const hook = this.#hooks.message;
-    if (hook) this.#run(peer, () => hook(peer, message));
+    if (!hook) return;
+    // Called here rather than through #run: no closures allocated per message.
+    try {
+      const result = hook(peer, message);
+      if (result instanceof Promise) result.then(undefined, (e) => this.#failed(peer, e));
+    } catch (error) {
+      this.#failed(peer, error);
+    }
+  }
+
+  /** A message hook failed: report it and close the peer with 1011, as #run does. */
+  #failed(peer: ServerPeer<T>, error: unknown): void {
+    this.#report(peer, error);
+    if (peer.readyState < CLOSING) peer.close(1011, "Internal error");
   }
 
   #rateLimited(peer: ServerPeer<T>): void {

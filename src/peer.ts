@@ -70,7 +70,8 @@ export interface Peer<T = unknown> {
 /** What the adapter knows about a connection when it creates its peer. */
 export interface PeerInit<T> {
   data: T;
-  url: URL;
+  /** The request URL, parsed on first use of `peer.url`. */
+  url: string;
   headers: Headers;
   remoteAddress: string | undefined;
   protocol: string;
@@ -144,7 +145,6 @@ export const CLOSED = 3;
 export class ServerPeer<T = unknown> implements Peer<T> {
   readonly id: string = crypto.randomUUID();
   data: T;
-  readonly url: URL;
   readonly headers: Headers;
   readonly remoteAddress: string | undefined;
   readonly protocol: string;
@@ -156,16 +156,23 @@ export class ServerPeer<T = unknown> implements Peer<T> {
   #socket: SocketDriver;
   #hub: Hub;
   #context: PeerContext;
+  /** The request URL, parsed into #url on first use: most applications never read it. */
+  #href: string;
+  #url: URL | undefined;
 
   constructor(init: PeerInit<T>, socket: SocketDriver, context: PeerContext) {
     this.data = init.data;
-    this.url = init.url;
+    this.#href = init.url;
     this.headers = init.headers;
     this.remoteAddress = init.remoteAddress;
     this.protocol = init.protocol;
     this.#socket = socket;
     this.#hub = context.hub;
     this.#context = context;
+  }
+
+  get url(): URL {
+    return this.#url ??= new URL(this.#href);
   }
 
   get readyState(): number {
@@ -190,7 +197,10 @@ export class ServerPeer<T = unknown> implements Peer<T> {
     const frame = toFrame(data);
     const socket = this.#socket;
     if (
-      !socket.nativeBackpressure && socket.bufferedAmount > this.#context.limits.backpressureLimit
+      !socket.nativeBackpressure &&
+      (socket.overLimit
+        ? socket.overLimit(this.#context.limits.backpressureLimit)
+        : socket.bufferedAmount > this.#context.limits.backpressureLimit)
     ) {
       return this.#overLimit();
     }
