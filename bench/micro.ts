@@ -1,0 +1,205 @@
+/**
+ * The adapter's own cost per message, without the network: `deno run bench/micro.ts` or
+ * `bun bench/micro.ts`. The runtime's socket is replaced by a stand-in whose `send` only
+ * counts, so what is left is the JavaScript between the runtime handing over a message and
+ * the `send` call: for the bare runtime the handler itself, for wskit the adapter, the core
+ * and the hook. On Deno the stand-in is an `EventTarget` put in place of
+ * `Deno.upgradeWebSocket`'s socket (so Deno's event dispatch is counted on both sides); on
+ * Bun the adapter's `websocket` handlers are called as Bun calls them.
+ *
+ * What the stand-in cannot show is the price of the runtime calls the adapter adds (on Deno,
+ * every `bufferedAmount` read is an op call): the CPU profile (`profile.ts`) shows those.
+ *
+ * Prints `result <JSON>`: nanoseconds per echo and per broadcast delivery (Deno: a loop over
+ * 1000 subscribers; Bun: the call into native publish), bare and wskit, medians of 7 rounds.
+ *
+ * @module
+ */
+
+import { createHandler as createBunHandler } from "../src/adapters/bun.ts";
+import type { BunServerWebSocket } from "../src/adapters/bun.ts";
+import { createHandler as createDenoHandler } from "../src/adapters/deno.ts";
+import type { Hooks } from "../mod.ts";
+import { median } from "./stats.ts";
+
+const MESSAGE = "000001:0000000001:abcdefghijklmn";
+const SUBSCRIBERS = 1000;
+const ROUNDS = 7;
+
+/** Counts what would have gone out. */
+let sent = 0;
+
+function request(): Request {
+  return new Request("http://127.0.0.1:8000/", {
+    headers: {
+      host: "127.0.0.1:8000",
+      upgrade: "websocket",
+      connection: "Upgrade",
+      "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
+      "sec-websocket-version": "13",
+    },
+  });
+}
+
+const echoHooks: Hooks = { message: (peer, m) => void peer.send(m) };
+const chatHooks: Hooks = {
+  open: (peer) => peer.subscribe("room"),
+  message: (peer, m) => peer.publish("room", m, { self: true }),
+};
+
+/** Nanoseconds per call of `step`, timed over `n` calls. */
+function time(n: number, step: () => void): number {
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) step();
+  return (performance.now() - t0) * 1e6 / n;
+}
+
+// ---- Deno: stand-in sockets behind Deno.upgradeWebSocket -------------------------------
+
+class FakeDenoSocket extends EventTarget {
+  readyState = 1;
+  bufferedAmount = 0;
+  protocol = "";
+  send(_data: unknown): void {
+    sent++;
+  }
+  close(): void {
+    this.readyState = 3;
+  }
+}
+
+interface DenoUpgrade {
+  upgradeWebSocket(r: Request, o?: unknown): { socket: WebSocket; response: Response };
+}
+
+async function denoSockets(hooks: Hooks, n: number): Promise<FakeDenoSocket[]> {
+  const deno = (globalThis as unknown as { Deno: DenoUpgrade }).Deno;
+  const original = deno.upgradeWebSocket;
+  const sockets: FakeDenoSocket[] = [];
+  deno.upgradeWebSocket = () => {
+    const socket = new FakeDenoSocket();
+    sockets.push(socket);
+    return { socket: socket as unknown as WebSocket, response: new Response(null) };
+  };
+  try {
+    const handler = createDenoHandler(hooks, { maxConnections: n + 1 });
+    for (let i = 0; i < n; i++) await handler.handle(request());
+  } finally {
+    deno.upgradeWebSocket = original;
+  }
+  for (const s of sockets) s.dispatchEvent(new Event("open"));
+  return sockets;
+}
+
+function rawDenoSockets(n: number, chat: boolean): FakeDenoSocket[] {
+  const room = new Set<FakeDenoSocket>();
+  const sockets: FakeDenoSocket[] = [];
+  for (let i = 0; i < n; i++) {
+    const socket = new FakeDenoSocket();
+    socket.addEventListener(
+      "message",
+      chat
+        ? (e) => {
+          for (const member of room) member.send((e as MessageEvent).data);
+        }
+        : (e) => socket.send((e as MessageEvent).data),
+    );
+    room.add(socket);
+    sockets.push(socket);
+  }
+  return sockets;
+}
+
+async function deno(): Promise<Record<string, number>> {
+  const [rawEcho] = rawDenoSockets(1, false);
+  const [kitEcho] = await denoSockets(echoHooks, 1);
+  const rawRoom = rawDenoSockets(SUBSCRIBERS, true);
+  const kitRoom = await denoSockets(chatHooks, SUBSCRIBERS);
+  const echo = (s: FakeDenoSocket) => () =>
+    s.dispatchEvent(new MessageEvent("message", { data: MESSAGE }));
+  return rounds({
+    rawEchoNs: () => time(200_000, echo(rawEcho!)),
+    wskitEchoNs: () => time(200_000, echo(kitEcho!)),
+    rawDeliveryNs: () => time(300, echo(rawRoom[0]!)) / SUBSCRIBERS,
+    wskitDeliveryNs: () => time(300, echo(kitRoom[0]!)) / SUBSCRIBERS,
+  });
+}
+
+// ---- Bun: the adapter's websocket handlers, called as Bun calls them -------------------
+
+function fakeBunWs(data: unknown): BunServerWebSocket {
+  return {
+    data,
+    send(m: string | Uint8Array) {
+      sent++;
+      return m.length + 2;
+    },
+    close() {},
+    terminate() {},
+    subscribe() {},
+    unsubscribe() {},
+    publish() {
+      sent++;
+      return 1;
+    },
+    getBufferedAmount: () => 0,
+  };
+}
+
+async function bunPeer(hooks: Hooks): Promise<{ ws: BunServerWebSocket; message: () => void }> {
+  const handler = createBunHandler(hooks);
+  let data: unknown;
+  const server = {
+    upgrade(_r: Request, o: { data: unknown }) {
+      data = o.data;
+      return true;
+    },
+    publish() {
+      sent++;
+      return 1;
+    },
+  };
+  await handler.upgrade(request(), server);
+  const ws = fakeBunWs(data);
+  handler.websocket.open(ws);
+  return { ws, message: () => handler.websocket.message(ws, MESSAGE) };
+}
+
+async function bun(): Promise<Record<string, number>> {
+  const kitEcho = await bunPeer(echoHooks);
+  const kitChat = await bunPeer(chatHooks);
+  const rawWs = fakeBunWs({ pub: false });
+  const rawServer = {
+    publish(_t: string, _m: string) {
+      sent++;
+      return 1;
+    },
+  };
+  const raw = {
+    echo(ws: BunServerWebSocket, m: string) {
+      ws.send(m);
+    },
+    chat(_ws: BunServerWebSocket, m: string) {
+      rawServer.publish("room", m);
+    },
+  };
+  return rounds({
+    rawEchoNs: () => time(1_000_000, () => raw.echo(rawWs, MESSAGE)),
+    wskitEchoNs: () => time(1_000_000, kitEcho.message),
+    rawPublishNs: () => time(1_000_000, () => raw.chat(rawWs, MESSAGE)),
+    wskitPublishNs: () => time(1_000_000, kitChat.message),
+  });
+}
+
+/** Runs every measurement `ROUNDS` times, interleaved, and keeps the medians. */
+function rounds(m: Record<string, () => number>): Record<string, number> {
+  const all: Record<string, number[]> = {};
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const [k, f] of Object.entries(m)) (all[k] ??= []).push(f());
+  }
+  return Object.fromEntries(Object.entries(all).map(([k, v]) => [k, median(v.slice(1))]));
+}
+
+const figures = "Bun" in globalThis ? await bun() : await deno();
+if (sent === 0) throw new Error("Nothing was sent: the stand-in sockets were not reached");
+console.log(`result ${JSON.stringify(figures)}`);

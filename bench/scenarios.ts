@@ -1,0 +1,180 @@
+/**
+ * What is measured: the four subjects and the scenarios, with their full and `--quick`
+ * settings. Every subject runs every scenario under the same load client.
+ *
+ * @module
+ */
+
+import type { Job } from "./load_window.ts";
+import type { Mode } from "./servers/_control.ts";
+
+/** A runtime under test. */
+export type Runtime = "deno" | "bun";
+
+/** One server under test. */
+export interface Subject {
+  /** Short id, used in file and JSON keys. */
+  id: "deno_raw" | "deno_wskit" | "bun_raw" | "bun_wskit";
+  /** The runtime it runs on. */
+  runtime: Runtime;
+  /** `raw` is the runtime's own API, the ceiling; `wskit` is the subject of the ratios. */
+  kind: "raw" | "wskit";
+  /** Label for tables and charts. */
+  label: string;
+  /** The server file under `bench/servers/`. */
+  file: string;
+}
+
+/** The four subjects, raw first on each runtime. */
+export const SUBJECTS: readonly Subject[] = [
+  {
+    id: "deno_raw",
+    runtime: "deno",
+    kind: "raw",
+    label: "Deno.upgradeWebSocket",
+    file: "deno_raw.ts",
+  },
+  { id: "deno_wskit", runtime: "deno", kind: "wskit", label: "wskit on Deno", file: "wskit.ts" },
+  { id: "bun_raw", runtime: "bun", kind: "raw", label: "Bun.serve", file: "bun_raw.ts" },
+  { id: "bun_wskit", runtime: "bun", kind: "wskit", label: "wskit on Bun", file: "wskit.ts" },
+];
+
+/** How a scenario's figures are read. */
+export type Kind =
+  | "throughput"
+  | "latency"
+  | "chat"
+  | "fanout"
+  | "idle"
+  | "cycles"
+  | "storm"
+  | "micro";
+
+/** One scenario. */
+export interface Scenario {
+  /** Short id (`echo_32`, `chat`, ...). */
+  id: string;
+  /** What it measures, for the table. */
+  title: string;
+  /** How its figures are read. */
+  kind: Kind;
+  /** The subjects' mode. */
+  mode: Mode;
+  /** Repetitions (each alternates the subject order). */
+  reps: number;
+  /** The client's job, without port and pid. */
+  job: Omit<Job, "port" | "serverPid">;
+}
+
+/** Storm settings (the reconnect storm uses its own client, see `storm_client.ts`). */
+export interface StormSettings {
+  /** Reconnecting clients. */
+  clients: number;
+  /** Repetitions. */
+  reps: number;
+}
+
+/** The scenarios for a full run or a `--quick` smoke run. */
+export function scenarios(
+  quick: boolean,
+): { list: Scenario[]; storm: StormSettings; microReps: number } {
+  const warmupMs = quick ? 150 : 1000;
+  const measureMs = quick ? 300 : 3000;
+  const reps = quick ? 1 : 5;
+  const few = quick ? 1 : 3;
+  const echo = (conns: number): Scenario => ({
+    id: `echo_${conns}`,
+    title: `echo throughput, ${conns} conn${conns > 1 ? "s" : ""} x 8 in flight`,
+    kind: "throughput",
+    mode: "echo",
+    reps,
+    job: { scenario: "echo", conns, inflight: 8, warmupMs, measureMs },
+  });
+  const list: Scenario[] = [
+    echo(1),
+    echo(32),
+    echo(100),
+    {
+      id: "latency_closed",
+      title: "echo latency, closed loop, 32 conns x 1 in flight",
+      kind: "latency",
+      mode: "echo",
+      reps,
+      job: { scenario: "echo", conns: 32, inflight: 1, warmupMs, measureMs },
+    },
+    {
+      id: "latency_open",
+      title: "echo latency at a fixed 50 000 msg/s over 32 conns",
+      kind: "latency",
+      mode: "echo",
+      reps,
+      job: { scenario: "echo", conns: 32, rate: 50_000, warmupMs, measureMs },
+    },
+    {
+      id: "chat",
+      title: quick
+        ? "chat (Bun's method), 16 clients x 200 msgs per batch"
+        : "chat (Bun's method), 32 clients x 1600 msgs per batch",
+      kind: "chat",
+      mode: "chat",
+      reps: few,
+      job: {
+        scenario: "chat",
+        conns: quick ? 16 : 32,
+        batch: quick ? 200 : 1600,
+        warmupMs,
+        measureMs,
+      },
+    },
+    {
+      id: "fanout",
+      title: quick
+        ? "1 publisher to 200 subscribers"
+        : "1 publisher to 1000 subscribers (latency at 100 msg/s, capacity with 8 in flight)",
+      kind: "fanout",
+      mode: "fanout",
+      reps: few,
+      job: {
+        scenario: "fanout",
+        conns: quick ? 200 : 1000,
+        rate: 100,
+        inflight: 8,
+        warmupMs,
+        measureMs,
+      },
+    },
+    {
+      id: "idle",
+      title: quick
+        ? "RSS of 1000 idle connections, then one broadcast to all"
+        : "RSS of up to 10 000 idle connections, then one broadcast to all",
+      kind: "idle",
+      mode: "chat",
+      reps: few,
+      job: {
+        scenario: "idle",
+        conns: 0,
+        steps: quick ? [500, 1000] : [1000, 2000, 5000, 10_000],
+        warmupMs: 0,
+        measureMs: 0,
+      },
+    },
+    {
+      id: "cycles",
+      title: quick
+        ? "RSS across 3 connect/close cycles of 300 (after 1 unmeasured)"
+        : "RSS across 5 connect/close cycles of 1000 (after 5 unmeasured)",
+      kind: "cycles",
+      mode: "chat",
+      reps: 1,
+      job: {
+        scenario: "cycles",
+        conns: quick ? 300 : 1000,
+        steps: quick ? [3, 1] : [5, 5],
+        warmupMs: 0,
+        measureMs: 0,
+      },
+    },
+  ];
+  return { list, storm: { clients: quick ? 100 : 1000, reps: few }, microReps: few };
+}
