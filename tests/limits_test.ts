@@ -216,6 +216,10 @@ for (const policy of ["drop", "close"] as const) {
           );
           // Bounded: never much more than the limit plus a burst in flight.
           assertLessOrEqual(peak, limit + 16 * (chunk.length + 8), `peak queued ${peak}`);
+          console.log(
+            `backpressure (${policy}): peak queued ${peak} bytes for a limit of ${limit}, ` +
+              `${total} messages of ${chunk.length} bytes sent`,
+          );
           const stats = server.stats();
           if (policy === "close") {
             await waitFor(() => closes.length === 1, "the slow peer's close");
