@@ -817,48 +817,7 @@ function parseFrame(text) {
   return frame;
 }
 
-// src/session_errors.ts
-var RemoteError = class _RemoteError extends Error {
-  /** An application code, when the handler gave one. */
-  code;
-  /**
-   * Creates a remote error.
-   *
-   * @param message What the other side should read.
-   * @param options An application code.
-   */
-  constructor(message2, options = {}) {
-    super(message2);
-    this.name = "RemoteError";
-    this.code = options.code;
-  }
-  /** The error as it travels. */
-  toBody() {
-    return this.code === void 0 ? {
-      name: this.name,
-      message: this.message
-    } : {
-      name: this.name,
-      message: this.message,
-      code: this.code
-    };
-  }
-  /**
-   * The error from its travelling form.
-   *
-   * @param body What arrived.
-   * @returns The error.
-   */
-  static from(body) {
-    const message2 = typeof body?.message === "string" ? body.message : "Remote error";
-    const code = typeof body?.code === "string" ? body.code : void 0;
-    return new _RemoteError(message2, code === void 0 ? {} : {
-      code
-    });
-  }
-};
-
-// src/session_client.ts
+// src/session_client_events.ts
 var SessionOpenEvent = class extends Event {
   /** The server still had this client's session. */
   resumed;
@@ -910,6 +869,49 @@ var SessionDropEvent = class extends Event {
     this.event = event;
   }
 };
+
+// src/session_errors.ts
+var RemoteError = class _RemoteError extends Error {
+  /** An application code, when the handler gave one. */
+  code;
+  /**
+   * Creates a remote error.
+   *
+   * @param message What the other side should read.
+   * @param options An application code.
+   */
+  constructor(message2, options = {}) {
+    super(message2);
+    this.name = "RemoteError";
+    this.code = options.code;
+  }
+  /** The error as it travels. */
+  toBody() {
+    return this.code === void 0 ? {
+      name: this.name,
+      message: this.message
+    } : {
+      name: this.name,
+      message: this.message,
+      code: this.code
+    };
+  }
+  /**
+   * The error from its travelling form.
+   *
+   * @param body What arrived.
+   * @returns The error.
+   */
+  static from(body) {
+    const message2 = typeof body?.message === "string" ? body.message : "Remote error";
+    const code = typeof body?.code === "string" ? body.code : void 0;
+    return new _RemoteError(message2, code === void 0 ? {} : {
+      code
+    });
+  }
+};
+
+// src/session_client.ts
 var DEFAULTS2 = {
   maxPending: 1e4,
   maxPendingBytes: 8 * 1024 * 1024,

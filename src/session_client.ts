@@ -50,9 +50,17 @@ import {
   SUBPROTOCOL,
   VERSION,
 } from "./protocol.ts";
+import {
+  ResyncEvent,
+  type SessionClientEventMap,
+  SessionDropEvent,
+  SessionOpenEvent,
+  type Unconfirmed,
+} from "./session_client_events.ts";
 import { RemoteError } from "./session_errors.ts";
 import type { AnyProtocol, EventName, Protocol, RequestOptions } from "./session_types.ts";
 
+export * from "./session_client_events.ts";
 export { RemoteError } from "./session_errors.ts";
 export { ReconnectingWebSocket } from "./client.ts";
 export {
@@ -114,96 +122,6 @@ export interface SessionClientOptions
    * @default {10000}
    */
   requestTimeout?: number;
-}
-
-/** Dispatched when the session is ready: after the welcome, the replay and the resends. */
-export class SessionOpenEvent extends Event {
-  /** The server still had this client's session. */
-  readonly resumed: boolean;
-  /** Nothing the server sent was missed (always false for a new session). */
-  readonly recovered: boolean;
-
-  /**
-   * Creates the event.
-   *
-   * @param resumed Whether the session was resumed.
-   * @param recovered Whether everything missed was replayed.
-   */
-  constructor(resumed: boolean, recovered: boolean) {
-    super("open");
-    this.resumed = resumed;
-    this.recovered = recovered;
-  }
-}
-
-/** Why the application must resynchronize. */
-export type ResyncReason = "new-session" | "not-recovered" | "gap";
-
-/** A message whose fate is unknown after the session was lost. */
-export interface Unconfirmed {
-  /** The event or request name (`"$join"`/`"$leave"` for rooms). */
-  event: string;
-  /** Its payload. */
-  payload: unknown;
-}
-
-/**
- * Dispatched when messages may have been missed: the server lost the session (a restart, or
- * a disconnect longer than its window) or could not replay everything. Reload state from
- * the server; `unconfirmed` lists what was sent but never confirmed (it may or may not have
- * been handled).
- */
-export class ResyncEvent extends Event {
-  /** What happened. */
-  readonly reason: ResyncReason;
-  /** Messages sent before and never confirmed. */
-  readonly unconfirmed: readonly Unconfirmed[];
-
-  /**
-   * Creates the event.
-   *
-   * @param reason What happened.
-   * @param unconfirmed Messages sent and never confirmed.
-   */
-  constructor(reason: ResyncReason, unconfirmed: readonly Unconfirmed[] = []) {
-    super("resync");
-    this.reason = reason;
-    this.unconfirmed = unconfirmed;
-  }
-}
-
-/** Messages not accepted for sending: the pending bounds were full, or the client is closed. */
-export class SessionDropEvent extends Event {
-  /** Why. */
-  readonly reason: "overflow" | "closed";
-  /** The event or request name. */
-  readonly event: string;
-
-  /**
-   * Creates the event.
-   *
-   * @param reason Why.
-   * @param event The event or request name.
-   */
-  constructor(reason: "overflow" | "closed", event: string) {
-    super("drop");
-    this.reason = reason;
-    this.event = event;
-  }
-}
-
-/** The lifecycle events of a {@linkcode SessionClient}. */
-export interface SessionClientEventMap {
-  /** The session is ready. */
-  open: SessionOpenEvent;
-  /** Messages may have been missed. */
-  resync: ResyncEvent;
-  /** A message was not accepted for sending. */
-  drop: SessionDropEvent;
-  /** A handler failed, or the server sent what the client cannot read. */
-  error: ErrorEvent;
-  /** The client is closed for good. */
-  close: CloseEvent;
 }
 
 interface Outgoing {
