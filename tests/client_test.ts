@@ -20,22 +20,24 @@ import {
 } from "../src/client.ts";
 import { connect as connectClient, Recorder, shut } from "./_client.ts";
 import { test } from "./_harness.ts";
+import { withServer as withServerOnly } from "./_serve.ts";
 import { deferred, waitFor, within } from "./_wait.ts";
 
-async function withServer<T>(
+/** `withServer` that also closes every client `connect` made, before the server. */
+function withServer<T>(
   hooks: Hooks<T>,
   body: (server: Server<T>) => Promise<void>,
   options: ServeOptions = {},
 ): Promise<void> {
-  const server = await serve(hooks, { port: 0, ...options });
-  try {
-    await body(server);
-  } finally {
-    // A failed assertion must not leave a client reconnecting into the next test.
-    for (const client of clients) client.close();
-    clients.clear();
-    await server.close();
-  }
+  return withServerOnly(hooks, async (server) => {
+    try {
+      await body(server);
+    } finally {
+      // A failed assertion must not leave a client reconnecting into the next test.
+      for (const client of clients) client.close();
+      clients.clear();
+    }
+  }, options);
 }
 
 const clients = new Set<ReconnectingWebSocket>();
