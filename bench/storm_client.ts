@@ -68,7 +68,11 @@ async function storm(job: StormJob): Promise<JobResult> {
     ws.addEventListener("open", () => {
       if (++opens[i]! === 2) backAt[i] = Date.now();
     });
-    ws.addEventListener("close", () => closes[i]!++);
+    // Only a close that ends an open connection counts: a reconnect attempt that finds the
+    // port not yet listening again (the restart took longer than minDelay) also fires one.
+    ws.addEventListener("close", () => {
+      if (closes[i]! < opens[i]!) closes[i]!++;
+    });
     ws.addEventListener("connecting", () => attempts++);
     ws.addEventListener("giveup", () => gaveUp++);
     ws.addEventListener("message", (e) => {

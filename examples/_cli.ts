@@ -10,11 +10,14 @@ interface DenoCli {
   args: string[];
   stdin: { readable: ReadableStream<Uint8Array> };
   addSignalListener(signal: "SIGINT" | "SIGTERM", handler: () => void): void;
+  removeSignalListener(signal: "SIGINT" | "SIGTERM", handler: () => void): void;
+  unrefTimer(id: number): void;
   exit(code: number): never;
 }
 interface BunProcess {
   argv: string[];
   on(signal: "SIGINT" | "SIGTERM", handler: () => void): void;
+  off(signal: "SIGINT" | "SIGTERM", handler: () => void): void;
   exit(code: number): never;
 }
 
@@ -78,10 +81,16 @@ export function port(): number {
   return n;
 }
 
-/** The lines of standard input (without their line ends), until it ends. */
-export async function* stdinLines(): AsyncGenerator<string, void, undefined> {
+/**
+ * The lines of standard input (without their line ends), until it ends or `signal` aborts:
+ * a pending read would otherwise keep the process alive after a shutdown.
+ */
+export async function* stdinLines(signal?: AbortSignal): AsyncGenerator<string, void, undefined> {
   const stream = deno ? deno.stdin.readable : bun!.stdin.stream();
   const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
+  const stop = () => void reader.cancel().catch(() => {});
+  if (signal?.aborted) stop();
+  signal?.addEventListener("abort", stop, { once: true });
   let rest = "";
   try {
     while (true) {
@@ -96,6 +105,7 @@ export async function* stdinLines(): AsyncGenerator<string, void, undefined> {
     }
     if (rest) yield rest;
   } finally {
+    signal?.removeEventListener("abort", stop);
     reader.releaseLock();
   }
 }
@@ -128,15 +138,43 @@ export function limitFlags(): LimitFlags {
   return flags;
 }
 
-/** Runs `shutdown` once on Ctrl-C or SIGTERM, then exits. */
+/** How long the process may take to end by itself once `shutdown` has resolved. */
+const EXIT_GRACE_MS = 500;
+
+/**
+ * Runs `shutdown` once, on the first Ctrl-C or SIGTERM; a second one ends the process at
+ * once (the runtime's default). The process is not made to exit: it ends by itself once
+ * `shutdown` has released everything it held (sockets, timers, relays, stores), which is what
+ * shows that nothing leaks. Should anything still hold it {@linkcode EXIT_GRACE_MS} ms later,
+ * it says so and exits (0: the shutdown itself went well). On Deno that happens when a socket
+ * was dropped while closing: Deno leaves its idle timer running, for up to half the idle
+ * timeout. When `shutdown` fails, it exits with 1.
+ */
 export function onShutdown(shutdown: () => Promise<void>): void {
-  let started = false;
+  const signals = ["SIGINT", "SIGTERM"] as const;
+  const exit = (code: number) => (deno ?? proc!).exit(code);
   const handler = () => {
-    if (started) return;
-    started = true;
-    shutdown().catch((e) => console.error(e)).finally(() => (deno ?? proc!).exit(0));
+    for (const signal of signals) {
+      if (deno) deno.removeSignalListener(signal, handler);
+      else proc!.off(signal, handler);
+    }
+    shutdown().then(() => {
+      const watchdog = setTimeout(() => {
+        console.error(
+          `Cannot end by itself: something still holds the process ${EXIT_GRACE_MS} ms after ` +
+            "shutdown; exiting",
+        );
+        exit(0);
+      }, EXIT_GRACE_MS);
+      // The watchdog must not be what keeps the process alive.
+      if (deno) deno.unrefTimer(watchdog as unknown as number);
+      else (watchdog as unknown as { unref(): void }).unref();
+    }, (error) => {
+      console.error(error);
+      exit(1);
+    });
   };
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  for (const signal of signals) {
     if (deno) deno.addSignalListener(signal, handler);
     else proc!.on(signal, handler);
   }

@@ -738,8 +738,8 @@ function snapshot(data) {
 }
 
 // src/protocol.ts
-var VERSION = 1;
-var SUBPROTOCOL = "wskit.session.v1";
+var VERSION = 2;
+var SUBPROTOCOL = "wskit.session.v2";
 function hasBytes(value, depth = 0) {
   if (value === null || typeof value !== "object" || depth > 32) return false;
   if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return true;
@@ -911,12 +911,305 @@ var RemoteError = class _RemoteError extends Error {
   }
 };
 
+// src/_session_outbox.ts
+var Outbox = class {
+  items = [];
+  bytes = 0;
+  /** The last sequence number given out. */
+  seq = 0;
+  /** Requests by the number of their frame. */
+  pending = /* @__PURE__ */ new Map();
+  #maxCount;
+  #maxBytes;
+  constructor(maxCount, maxBytes) {
+    this.#maxCount = maxCount;
+    this.#maxBytes = maxBytes;
+  }
+  /**
+   * Numbers and keeps a frame.
+   *
+   * @returns The frame, or \`undefined\` when it does not fit.
+   */
+  add(t, event, payload, rest, pending) {
+    const size = rest.length + 24;
+    if (this.items.length >= this.#maxCount || this.bytes + size > this.#maxBytes) {
+      return void 0;
+    }
+    const m = {
+      q: ++this.seq,
+      rest,
+      t,
+      event,
+      payload,
+      size,
+      sent: false
+    };
+    if (pending) {
+      m.pending = pending;
+      this.pending.set(m.q, pending);
+    }
+    this.items.push(m);
+    this.bytes += size;
+    return m;
+  }
+  /** The server has handled everything up to \`q\`. */
+  confirm(q) {
+    let drop = 0;
+    while (drop < this.items.length && this.items[drop].q <= q) {
+      this.bytes -= this.items[drop].size;
+      drop++;
+    }
+    if (drop > 0) this.items.splice(0, drop);
+  }
+  /** Forgets a request; never sent, it leaves the outbox and the rest is renumbered. */
+  withdraw(entry) {
+    for (const [q, p] of this.pending) {
+      if (p === entry) this.pending.delete(q);
+    }
+    const index = this.items.findIndex((m) => m.pending === entry);
+    if (index < 0 || this.items[index].sent) return;
+    const [removed] = this.items.splice(index, 1);
+    this.bytes -= removed.size;
+    this.renumber(index, removed.q);
+  }
+  /** Replaces everything (a new session), numbered from 1. */
+  replace(items) {
+    this.items = items;
+    this.bytes = items.reduce((n, m) => n + m.size, 0);
+    this.renumber(0, 1);
+  }
+  /** Forgets everything (closed for good). */
+  clear() {
+    this.items = [];
+    this.bytes = 0;
+    this.pending.clear();
+  }
+  /**
+   * Numbers the (unsent) entries from \`index\` on from \`first\`; their pending requests move
+   * to the new numbers.
+   */
+  renumber(index, first) {
+    const moved = this.items.slice(index);
+    for (const m of moved) if (m.pending) this.pending.delete(m.q);
+    let q = first;
+    for (const m of moved) m.q = q++;
+    for (const m of moved) if (m.pending) this.pending.set(m.q, m.pending);
+    this.seq = q - 1;
+  }
+};
+
+// src/_session_streams.ts
+var Streams = class {
+  /** The epoch of the server's store, from the last welcome. */
+  epoch = "";
+  #streams = /* @__PURE__ */ new Map();
+  #held = 0;
+  #host;
+  #gapTimeout;
+  #maxHeld;
+  constructor(host, gapTimeout, maxHeld) {
+    this.#host = host;
+    this.#gapTimeout = gapTimeout;
+    this.#maxHeld = maxHeld;
+  }
+  #get(name) {
+    let stream = this.#streams.get(name);
+    if (!stream) {
+      stream = {
+        pos: void 0,
+        awaiting: false,
+        held: /* @__PURE__ */ new Map(),
+        known: 0,
+        timer: void 0,
+        filling: false
+      };
+      this.#streams.set(name, stream);
+    }
+    return stream;
+  }
+  /** The positions to resume from. */
+  positions() {
+    const out = {};
+    for (const [name, s] of this.#streams) if (s.pos) out[name] = [
+      s.pos[0],
+      s.pos[1]
+    ];
+    return out;
+  }
+  /** Starts over from the server's positions (a new session, or one not recovered). */
+  reset(positions) {
+    const awaiting = [
+      ...this.#streams
+    ].filter(([, s]) => s.awaiting).map(([name]) => name);
+    this.clear();
+    this.#streams.clear();
+    for (const [name, pos] of Object.entries(positions)) this.#get(name).pos = [
+      pos[0],
+      pos[1]
+    ];
+    for (const name of awaiting) this.expect(name);
+  }
+  /**
+   * The server's store lost its history: every stream starts over in \`epoch\`, from 0.
+   *
+   * @returns Whether anything changed.
+   */
+  restart(epoch) {
+    if (epoch === this.epoch) return false;
+    this.epoch = epoch;
+    this.clear();
+    for (const s of this.#streams.values()) {
+      if (s.pos) s.pos = [
+        epoch,
+        0
+      ];
+      s.known = 0;
+    }
+    return true;
+  }
+  /** Drops what is held and every timer (the connection is gone; a resume replays it). */
+  clear() {
+    for (const s of this.#streams.values()) {
+      clearTimeout(s.timer);
+      s.timer = void 0;
+      s.held.clear();
+      s.filling = false;
+      s.known = s.pos?.[1] ?? 0;
+    }
+    this.#held = 0;
+  }
+  /** A join of \`name\` is in flight: hold its frames until {@linkcode base}. */
+  expect(name) {
+    const s = this.#get(name);
+    if (!s.pos) s.awaiting = true;
+  }
+  /** The server said where a joined room stands: deliver what follows it. */
+  base(name, pos) {
+    const s = this.#get(name);
+    s.awaiting = false;
+    if (!s.pos || s.pos[0] !== pos[0] || s.pos[1] < pos[1]) s.pos = [
+      pos[0],
+      pos[1]
+    ];
+    for (const o of [
+      ...s.held.keys()
+    ]) {
+      if (o <= s.pos[1]) this.#unhold(s, o);
+    }
+    this.#drain(s);
+    this.#check(name, s);
+  }
+  /** Forgets a stream (a room left, or a join refused). */
+  forget(name) {
+    const s = this.#streams.get(name);
+    if (!s) return;
+    clearTimeout(s.timer);
+    this.#held -= s.held.size;
+    this.#streams.delete(name);
+  }
+  /** A frame at \`offset\` of stream \`name\`: delivered now, held for its turn, or dropped. */
+  offer(name, offset, frame) {
+    const s = this.#get(name);
+    if (!s.pos) {
+      if (s.awaiting) return this.#hold(s, offset, frame);
+      s.pos = [
+        this.epoch,
+        offset - 1
+      ];
+    }
+    if (offset <= s.pos[1]) return;
+    if (offset === s.pos[1] + 1) {
+      s.pos[1] = offset;
+      this.#host.deliver(frame);
+      this.#drain(s);
+    } else {
+      this.#hold(s, offset, frame);
+    }
+    this.#check(name, s);
+  }
+  /** The server says stream \`name\` has entries up to \`offset\`. */
+  hint(name, offset) {
+    const s = this.#streams.get(name);
+    if (!s || !s.pos) return;
+    this.#answered(s);
+    if (offset > s.known) s.known = offset;
+    this.#check(name, s);
+  }
+  /** The server cannot replay what \`name\` lacks up to \`offset\`: go on after it. */
+  lost(name, offset) {
+    const s = this.#streams.get(name);
+    if (!s || !s.pos) return;
+    this.#answered(s);
+    const offsets = [
+      ...s.held.keys()
+    ].sort((a, b) => a - b);
+    for (const o of offsets) {
+      const frame = s.held.get(o);
+      this.#unhold(s, o);
+      if (o > s.pos[1]) {
+        s.pos[1] = o;
+        this.#host.deliver(frame);
+      }
+    }
+    if (offset > s.pos[1]) s.pos[1] = offset;
+    this.#check(name, s);
+    this.#host.lost(name);
+  }
+  #hold(s, offset, frame) {
+    if (s.held.has(offset)) return;
+    if (this.#held >= this.#maxHeld) {
+      return this.#host.stuck(\`more than \${this.#maxHeld} frames out of order\`);
+    }
+    s.held.set(offset, frame);
+    this.#held++;
+    if (offset > s.known) s.known = offset;
+  }
+  #unhold(s, offset) {
+    if (s.held.delete(offset)) this.#held--;
+  }
+  #drain(s) {
+    const pos = s.pos;
+    for (let next = s.held.get(pos[1] + 1); next !== void 0; next = s.held.get(pos[1] + 1)) {
+      this.#unhold(s, pos[1] + 1);
+      pos[1]++;
+      this.#host.deliver(next);
+    }
+  }
+  /** A fill was answered (or made moot): wait afresh for what may still be missing. */
+  #answered(s) {
+    s.filling = false;
+    clearTimeout(s.timer);
+    s.timer = void 0;
+  }
+  /** Waits for a gap to close by itself, then asks for it; stops waiting once it closed. */
+  #check(name, s) {
+    const pos = s.pos;
+    if (!pos || s.known <= pos[1]) return this.#answered(s);
+    if (s.timer !== void 0) return;
+    s.timer = setTimeout(() => {
+      s.timer = void 0;
+      if (!s.pos || s.known <= s.pos[1] || this.#streams.get(name) !== s) return;
+      s.filling = true;
+      this.#host.fill(name, [
+        s.pos[0],
+        s.pos[1]
+      ]);
+      s.timer = setTimeout(() => {
+        s.timer = void 0;
+        if (s.filling && this.#streams.get(name) === s) this.#host.stuck("a fill went unanswered");
+      }, Math.max(this.#gapTimeout * 20, 5e3));
+    }, this.#gapTimeout);
+  }
+};
+
 // src/session_client.ts
 var DEFAULTS2 = {
   maxPending: 1e4,
   maxPendingBytes: 8 * 1024 * 1024,
   helloTimeout: 1e4,
-  requestTimeout: 1e4
+  requestTimeout: 1e4,
+  gapTimeout: 250,
+  maxOutOfOrder: 1e4
 };
 var SessionClient = class extends EventTarget {
   /** The reconnecting socket underneath. */
@@ -924,7 +1217,6 @@ var SessionClient = class extends EventTarget {
   #options;
   #sid;
   #pid = "";
-  #epoch = "";
   #recovered = false;
   #hadSession = false;
   #ready = false;
@@ -932,11 +1224,8 @@ var SessionClient = class extends EventTarget {
   #replayLeft = 0;
   #welcome;
   #helloTimer;
-  #positions = /* @__PURE__ */ new Map();
-  #seq = 0;
-  #outbox = [];
-  #outboxBytes = 0;
-  #pending = /* @__PURE__ */ new Map();
+  #streams;
+  #outbox;
   #rooms = /* @__PURE__ */ new Set();
   #listeners = /* @__PURE__ */ new Map();
   #handlers = /* @__PURE__ */ new Map();
@@ -950,18 +1239,28 @@ var SessionClient = class extends EventTarget {
    */
   constructor(url, options = {}) {
     super();
-    const { maxPending, maxPendingBytes, helloTimeout, requestTimeout, ...socketOptions } = options;
+    const { maxPending, maxPendingBytes, helloTimeout, requestTimeout, gapTimeout, maxOutOfOrder, ...socketOptions } = options;
     this.#options = {
       maxPending: maxPending ?? DEFAULTS2.maxPending,
       maxPendingBytes: maxPendingBytes ?? DEFAULTS2.maxPendingBytes,
       helloTimeout: helloTimeout ?? DEFAULTS2.helloTimeout,
-      requestTimeout: requestTimeout ?? DEFAULTS2.requestTimeout
+      requestTimeout: requestTimeout ?? DEFAULTS2.requestTimeout,
+      gapTimeout: gapTimeout ?? DEFAULTS2.gapTimeout,
+      maxOutOfOrder: maxOutOfOrder ?? DEFAULTS2.maxOutOfOrder
     };
     for (const [name, value] of Object.entries(this.#options)) {
       if (!(value > 0)) {
         throw new RangeError(\`Cannot configure the session: \${name} must be > 0, got \${value}\`);
       }
     }
+    const o = this.#options;
+    this.#outbox = new Outbox(o.maxPending, o.maxPendingBytes);
+    this.#streams = new Streams({
+      deliver: (frame) => this.#deliver(frame),
+      fill: (stream, from) => this.socket.send(\`{"t":"g","s":\${JSON.stringify(stream)},"p":\${JSON.stringify(from)}}\`),
+      lost: () => this.dispatchEvent(new ResyncEvent("gap")),
+      stuck: (why) => this.socket.reconnect(why)
+    }, o.gapTimeout, o.maxOutOfOrder);
     this.socket = new ReconnectingWebSocket(url, SUBPROTOCOL, {
       heartbeat: true,
       ...socketOptions,
@@ -989,7 +1288,7 @@ var SessionClient = class extends EventTarget {
   }
   /** Messages sent or queued and not yet confirmed by the server. */
   get pending() {
-    return this.#outbox.length;
+    return this.#outbox.items.length;
   }
   /**
    * Sends an event to the server; it is handled exactly once, even across reconnects within
@@ -1017,24 +1316,27 @@ var SessionClient = class extends EventTarget {
    * Joins a room: its events reach this client from now on, and after any reconnect (the
    * client joins again by itself if the server lost the session).
    *
-   * @throws {RemoteError} When the server refuses (code \`"forbidden"\`).
+   * @throws {RemoteError} When the server refuses (code \`"forbidden"\`, \`"bad_room"\` or
+   * \`"too_many_rooms"\`).
    */
   async join(room, options = {}) {
     if (typeof room !== "string" || room === "") {
       throw new TypeError("Cannot join: the room name must be a non-empty string");
     }
     this.#rooms.add(room);
+    this.#streams.expect(room);
     try {
       await this.#call("j", "$join", room, \`"r":\${JSON.stringify(room)}}\`, options, room);
     } catch (error) {
       this.#rooms.delete(room);
+      this.#streams.forget(room);
       throw error;
     }
   }
   /** Leaves a room. */
   async leave(room, options = {}) {
     this.#rooms.delete(room);
-    this.#positions.delete(room);
+    this.#streams.forget(room);
     await this.#call("l", "$leave", room, \`"r":\${JSON.stringify(room)}}\`, options);
   }
   /**
@@ -1086,7 +1388,7 @@ var SessionClient = class extends EventTarget {
       };
       const cancel = (error) => {
         done();
-        this.#withdraw(entry);
+        this.#outbox.withdraw(entry);
         reject(error);
       };
       const onAbort = () => cancel(signal.reason);
@@ -1117,55 +1419,17 @@ var SessionClient = class extends EventTarget {
       });
     });
   }
-  /** Forgets a pending request; never sent, it leaves the outbox and the rest is renumbered. */
-  #withdraw(entry) {
-    for (const [q, p] of this.#pending) {
-      if (p === entry) this.#pending.delete(q);
-    }
-    const index = this.#outbox.findIndex((m) => m.pending === entry);
-    if (index < 0 || this.#outbox[index].sent) return;
-    const [removed] = this.#outbox.splice(index, 1);
-    this.#outboxBytes -= removed.size;
-    this.#renumber(index, removed.q);
-  }
-  /**
-   * Numbers the (unsent) outbox entries from \`index\` on from \`first\`; their pending
-   * requests move to the new numbers.
-   */
-  #renumber(index, first) {
-    const moved = this.#outbox.slice(index);
-    for (const m of moved) if (m.pending) this.#pending.delete(m.q);
-    let q = first;
-    for (const m of moved) m.q = q++;
-    for (const m of moved) if (m.pending) this.#pending.set(m.q, m.pending);
-    this.#seq = q - 1;
-  }
   #enqueue(t, event, payload, frameRest, pending) {
     if (this.#closed) {
       this.dispatchEvent(new SessionDropEvent("closed", event));
       return "dropped";
     }
     const rest = frameRest.startsWith("{") ? frameRest.slice(1) : frameRest;
-    const size = rest.length + 24;
-    if (this.#outbox.length >= this.#options.maxPending || this.#outboxBytes + size > this.#options.maxPendingBytes) {
+    const m = this.#outbox.add(t, event, payload, rest, pending);
+    if (!m) {
       this.dispatchEvent(new SessionDropEvent("overflow", event));
       return "dropped";
     }
-    const m = {
-      q: ++this.#seq,
-      rest,
-      t,
-      event,
-      payload,
-      size,
-      sent: false
-    };
-    if (pending) {
-      m.pending = pending;
-      this.#pending.set(m.q, pending);
-    }
-    this.#outbox.push(m);
-    this.#outboxBytes += size;
     if (this.readyState === 1) {
       this.#transmit(m);
       return "sent";
@@ -1178,8 +1442,6 @@ var SessionClient = class extends EventTarget {
   }
   #hello() {
     this.#ready = false;
-    const streams = {};
-    for (const [name, pos] of this.#positions) streams[name] = pos;
     const hello = this.#sid === void 0 ? {
       t: "hello",
       v: VERSION
@@ -1187,7 +1449,7 @@ var SessionClient = class extends EventTarget {
       t: "hello",
       v: VERSION,
       sid: this.#sid,
-      streams
+      streams: this.#streams.positions()
     };
     this.socket.send(JSON.stringify(hello));
     clearTimeout(this.#helloTimer);
@@ -1197,18 +1459,17 @@ var SessionClient = class extends EventTarget {
     clearTimeout(this.#helloTimer);
     this.#ready = false;
     this.#replayLeft = 0;
+    this.#streams.clear();
     if (this.socket.readyState !== ReconnectingWebSocket.CLOSED || this.#closed) return;
     this.#closed = true;
     for (const p of [
-      ...this.#pending.values()
+      ...this.#outbox.pending.values()
     ]) {
       p.reject(new RemoteError("Cannot get an answer: the client is closed", {
         code: "closed"
       }));
     }
-    this.#pending.clear();
-    this.#outbox = [];
-    this.#outboxBytes = 0;
+    this.#outbox.clear();
     this.dispatchEvent(new CloseEvent("close", {
       code: 1e3,
       reason: "closed",
@@ -1223,94 +1484,62 @@ var SessionClient = class extends EventTarget {
     if (!this.#ready) return this.#fault(\`"\${frame.t}" before the welcome\`);
     switch (frame.t) {
       case "ack":
-        this.#confirm(frame.q);
+        this.#outbox.confirm(frame.q);
+        break;
+      case "p":
+        this.#streams.hint(frame.s, frame.o);
+        break;
+      case "lost":
+        this.#streams.lost(frame.s, frame.o);
+        break;
+      case "epoch":
+        if (this.#streams.restart(frame.e)) this.dispatchEvent(new ResyncEvent("not-recovered"));
         break;
       case "e":
-        if (this.#accept(frame.s ?? "", frame.o) && frame.x !== this.#pid) {
-          for (const fn of this.#listeners.get(frame.e) ?? []) {
-            try {
-              fn(frame.d);
-            } catch (error) {
-              this.#error(\`a listener of "\${frame.e}" failed\`, error);
-            }
-          }
-        }
-        break;
       case "r":
-        if (this.#accept("", frame.o)) this.#answer(frame.i, frame.e, frame.d);
-        break;
       case "res":
-        if (this.#accept("", frame.o)) this.#resolved(frame.i, frame.d, frame.err, frame.pos);
+        this.#streams.offer(frame.t === "e" ? frame.s ?? "" : "", frame.o, frame);
         break;
     }
-    if (frame.t !== "ack" && this.#replayLeft > 0 && --this.#replayLeft === 0) this.#resumed();
+    if ((frame.t === "e" || frame.t === "r" || frame.t === "res") && this.#replayLeft > 0 && --this.#replayLeft === 0) {
+      this.#resumed();
+    }
+  }
+  /** A frame in its turn. */
+  #deliver(frame) {
+    switch (frame.t) {
+      case "e":
+        if (frame.x === this.#pid) return;
+        for (const fn of this.#listeners.get(frame.e) ?? []) {
+          try {
+            fn(frame.d);
+          } catch (error) {
+            this.#error(\`a listener of "\${frame.e}" failed\`, error);
+          }
+        }
+        return;
+      case "r":
+        return this.#answer(frame.i, frame.e, frame.d);
+      case "res":
+        return this.#resolved(frame.i, frame.d, frame.err, frame.pos);
+    }
   }
   #welcomed(w) {
     clearTimeout(this.#helloTimer);
     const resumed = this.#sid !== void 0 && w.sid === this.#sid;
     this.#sid = w.sid;
     this.#pid = w.pid;
-    this.#epoch = Object.values(w.streams)[0]?.[0] ?? this.#epoch;
+    const streams = this.#streams;
+    streams.epoch = Object.values(w.streams)[0]?.[0] ?? streams.epoch;
     this.#recovered = w.recovered;
     this.#ready = true;
     const unconfirmed = [];
     if (resumed) {
-      this.#confirm(w.q);
-      if (!w.recovered) {
-        this.#positions = new Map(Object.entries(w.streams));
-      }
+      this.#outbox.confirm(w.q);
+      if (!w.recovered) streams.reset(w.streams);
     } else {
-      this.#positions = new Map(Object.entries(w.streams));
-      const unsent = [];
-      for (const m of this.#outbox) {
-        if (m.pending) this.#pending.delete(m.q);
-        if (m.t === "res") continue;
-        if (!m.sent) {
-          unsent.push(m);
-          continue;
-        }
-        if (m.t === "j") {
-          m.pending?.resolve(void 0);
-          continue;
-        }
-        unconfirmed.push({
-          event: m.event,
-          payload: m.payload
-        });
-        m.pending?.reject(new RemoteError(\`Cannot confirm "\${m.event}": the session was lost\`, {
-          code: "session_lost"
-        }));
-      }
-      for (const p of [
-        ...this.#pending.values()
-      ]) {
-        p.reject(new RemoteError("Cannot get an answer: the session was lost", {
-          code: "session_lost"
-        }));
-      }
-      this.#pending.clear();
-      const rejoin = [];
-      if (this.#hadSession) {
-        for (const room of this.#rooms) {
-          if (unsent.some((m) => m.t === "j" && m.payload === room)) continue;
-          const rest = \`"r":\${JSON.stringify(room)}}\`;
-          rejoin.push({
-            q: 0,
-            rest,
-            t: "j",
-            event: "$join",
-            payload: room,
-            size: rest.length + 24,
-            sent: false
-          });
-        }
-      }
-      this.#outbox = [
-        ...rejoin,
-        ...unsent
-      ];
-      this.#outboxBytes = this.#outbox.reduce((n, m) => n + m.size, 0);
-      this.#renumber(0, 1);
+      streams.reset(w.streams);
+      this.#newSession(unconfirmed);
     }
     this.#welcome = {
       resumed,
@@ -1324,52 +1553,91 @@ var SessionClient = class extends EventTarget {
     this.#replayLeft = w.n;
     if (w.n === 0) this.#resumed();
   }
+  /**
+   * The server does not know this client's session (any more): what was sent to the lost one
+   * may or may not have been handled (reported in \`unconfirmed\`); what was never sent goes to
+   * the new session, after joining the rooms again.
+   */
+  #newSession(unconfirmed) {
+    const outbox = this.#outbox;
+    const unsent = [];
+    for (const m of outbox.items) {
+      if (m.t === "res") continue;
+      if (!m.sent) {
+        unsent.push(m);
+        continue;
+      }
+      if (m.t === "j") {
+        outbox.pending.delete(m.q);
+        m.pending?.resolve(void 0);
+        continue;
+      }
+      unconfirmed.push({
+        event: m.event,
+        payload: m.payload
+      });
+      outbox.pending.delete(m.q);
+      m.pending?.reject(new RemoteError(\`Cannot confirm "\${m.event}": the session was lost\`, {
+        code: "session_lost"
+      }));
+    }
+    const unsentPending = new Set(unsent.map((m) => m.pending));
+    for (const p of [
+      ...outbox.pending.values()
+    ]) {
+      if (unsentPending.has(p)) continue;
+      p.reject(new RemoteError("Cannot get an answer: the session was lost", {
+        code: "session_lost"
+      }));
+    }
+    outbox.pending.clear();
+    const rejoin = [];
+    if (this.#hadSession) {
+      for (const room of this.#rooms) {
+        if (unsent.some((m) => m.t === "j" && m.payload === room)) continue;
+        const rest = \`"r":\${JSON.stringify(room)}}\`;
+        this.#streams.expect(room);
+        rejoin.push({
+          q: 0,
+          rest,
+          t: "j",
+          event: "$join",
+          payload: room,
+          size: rest.length + 24,
+          sent: false,
+          // Its answer says where the room stands; nobody else waits for it.
+          pending: {
+            resolve() {
+            },
+            reject() {
+            },
+            timer: void 0,
+            room
+          }
+        });
+      }
+    }
+    outbox.replace([
+      ...rejoin,
+      ...unsent
+    ]);
+  }
   /** The replay is over: send what is pending, in order, then announce the session open. */
   #resumed() {
-    for (const m of this.#outbox) {
+    for (const m of this.#outbox.items) {
       if (this.socket.readyState !== ReconnectingWebSocket.OPEN) return;
       this.#transmit(m);
     }
     const w = this.#welcome;
     this.dispatchEvent(new SessionOpenEvent(w.resumed, w.recovered));
   }
-  /** The server has handled everything up to \`q\`. */
-  #confirm(q) {
-    let drop = 0;
-    while (drop < this.#outbox.length && this.#outbox[drop].q <= q) {
-      this.#outboxBytes -= this.#outbox[drop].size;
-      drop++;
-    }
-    if (drop > 0) this.#outbox.splice(0, drop);
-  }
-  /**
-   * Checks a frame's offset in its stream.
-   *
-   * @returns \`false\` for a duplicate (already seen).
-   */
-  #accept(stream, offset) {
-    const pos = this.#positions.get(stream);
-    if (!pos) {
-      this.#positions.set(stream, [
-        this.#epoch,
-        offset
-      ]);
-      return true;
-    }
-    if (offset <= pos[1]) return false;
-    if (offset > pos[1] + 1) this.dispatchEvent(new ResyncEvent("gap"));
-    pos[1] = offset;
-    return true;
-  }
   #resolved(id, data, err, pos) {
-    const pending = this.#pending.get(id);
+    const pending = this.#outbox.pending.get(id);
     if (!pending) return;
-    this.#pending.delete(id);
+    this.#outbox.pending.delete(id);
     if (err) return pending.reject(RemoteError.from(err));
-    if (pending.room !== void 0 && pos && this.#rooms.has(pending.room)) {
-      this.#positions.set(pending.room, [
-        ...pos
-      ]);
+    if (pending.room !== void 0 && this.#rooms.has(pending.room)) {
+      if (Array.isArray(pos)) this.#streams.base(pending.room, pos);
     }
     pending.resolve(data);
   }
@@ -1377,13 +1645,19 @@ var SessionClient = class extends EventTarget {
     const handler = this.#handlers.get(event);
     const reply = (ok, value) => {
       const head = \`"i":\${id}\`;
-      const rest = ok ? frameText(head, value ?? null) : \`{\${head},"err":\${JSON.stringify(value)}}\`;
+      let rest;
+      try {
+        rest = ok ? frameText(head, value ?? null) : \`{\${head},"err":\${JSON.stringify(value)}}\`;
+      } catch (error) {
+        this.#error(\`the result of "\${event}" cannot be sent\`, error);
+        rest = \`{\${head},"err":{"name":"RemoteError","message":"Internal error","code":"internal"}}\`;
+      }
       this.#enqueue("res", event, value, rest);
     };
     if (!handler) {
       return reply(false, {
         name: "RemoteError",
-        message: \`Cannot answer "\${event}": the client has no handler for it\`,
+        message: \`Cannot answer "\${event.slice(0, 40)}": the client has no handler for it\`,
         code: "unknown_request"
       });
     }

@@ -19,18 +19,33 @@
  *     view.message({ name, text, own, id })        // own: the server's copy of say() #id
  *     view.outgoing({ id, text, status, detail })  // status: "queued" | "sending" |
  *                                                  // "unconfirmed" | "failed"
- *     view.problem(text)                           // the server refused something
+ *     view.problem(text, about)                    // the server refused something;
+ *                                                  // about: "rename" (a rename was
+ *                                                  // refused), "name" (the name asked
+ *                                                  // for at connect was: the page is
+ *                                                  // back as a guest) or undefined
  *
  * The session layer confirms each message (`say` is a request) and resends what a dropped
  * link swallowed, so across a blip of the network nothing is lost or doubled. Only when the
  * server lost the session (a restart) can a message sent just before be of unknown fate: it
  * is then reported `"unconfirmed"`, with a way to send it again.
  *
+ * A name the server refuses at connect (someone online goes by it, or it is not allowed)
+ * comes back as a close with {@linkcode NAME_TAKEN} or {@linkcode NAME_REFUSED} and the
+ * reason: the link reports it and connects again under a guest name.
+ *
  * @module
  */
 
+import { NAME_REFUSED, NAME_TAKEN } from "./chat_protocol.ts";
+
 /** The module source. Written as plain JavaScript: the browser runs it as it is. */
-export const CHAT_LINK: string = `import { SessionClient } from "./client.js";
+export const CHAT_LINK: string =
+  `import { defaultShouldReconnect, SessionClient } from "./client.js";
+
+// The close codes of a connection whose name the server refused (examples/chat_protocol.ts).
+const NAME_TAKEN = ${NAME_TAKEN};
+const NAME_REFUSED = ${NAME_REFUSED};
 
 export function connectChat(url, view, options = {}) {
   let wanted = options.name || ""; // the name the person picked
@@ -48,7 +63,16 @@ export function connectChat(url, view, options = {}) {
     u.protocol = u.protocol === "https:" ? "wss:" : "ws:";
     if (wanted) u.searchParams.set("name", wanted);
     return u;
-  }, { heartbeat: true, requestTimeout: 120000 });
+  }, { heartbeat: true, requestTimeout: 120000, shouldReconnect });
+
+  function shouldReconnect(e) {
+    if ((e.code === NAME_TAKEN || e.code === NAME_REFUSED) && wanted) {
+      view.problem(e.reason, "name");
+      wanted = "";
+      return true;
+    }
+    return defaultShouldReconnect(e);
+  }
   const ws = chat.socket;
 
   function offline() {
@@ -78,10 +102,15 @@ export function connectChat(url, view, options = {}) {
   ws.addEventListener("close", () => {
     for (const [id, text] of pending) view.outgoing({ id, text, status: "queued" });
   });
-  chat.addEventListener("open", (e) => {
+  function connected() {
     view.connection({ state: "connected" });
     for (const [id, text] of pending) view.outgoing({ id, text, status: "sending" });
-    if (e.resumed) view.welcome({ name: me, online, again: true });
+  }
+  // A new session is in once the chat welcomes it: until then its name may be refused.
+  chat.addEventListener("open", (e) => {
+    if (!e.resumed) return;
+    connected();
+    view.welcome({ name: me, online, again: true });
   });
   chat.addEventListener("resync", (e) => {
     // The server lost the session (a restart): what was sent just before may be lost.
@@ -97,6 +126,7 @@ export function connectChat(url, view, options = {}) {
     sessions++;
     me = m.name;
     online = m.online;
+    connected();
     view.welcome({ name: me, online, again: sessions > 1 });
     view.identity(wanted || me);
   });
@@ -149,7 +179,7 @@ export function connectChat(url, view, options = {}) {
       chat.request("rename", { name }).catch((error) => {
         wanted = previous || me;
         view.identity(me);
-        view.problem(error && error.message ? error.message : String(error));
+        view.problem(error && error.message ? error.message : String(error), "rename");
       });
     },
   };

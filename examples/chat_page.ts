@@ -253,7 +253,8 @@ const FILES: Record<string, { body: string; type: string }> = {
  * @returns The response.
  */
 export function chatPage(request: Request): Response {
-  const file = FILES[new URL(request.url).pathname];
+  const path = new URL(request.url).pathname;
+  const file = Object.hasOwn(FILES, path) ? FILES[path] : undefined;
   if (!file) return new Response("Not Found", { status: 404 });
   if (request.method !== "GET" && request.method !== "HEAD") {
     return new Response("Method Not Allowed", { status: 405, headers: { allow: "GET, HEAD" } });

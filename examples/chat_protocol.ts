@@ -8,6 +8,15 @@
 
 import type { Protocol } from "../mod.ts";
 
+/**
+ * The close code of a connection whose asked-for name (`?name=`) someone online goes by: the
+ * server accepts the upgrade and closes it with this and the reason, which a browser would
+ * not show for a refused upgrade.
+ */
+export const NAME_TAKEN = 4409;
+/** Like {@linkcode NAME_TAKEN}, for a name that is not allowed at all. */
+export const NAME_REFUSED = 4400;
+
 /** A person in the chat, as the server keeps them. */
 export interface Member {
   name: string;

@@ -19,6 +19,14 @@
  * Every message reaches both kinds. Each person may send 20 messages a second (with two
  * seconds of burst); past that a message is refused with "Slow down".
  *
+ * A name is one person's: one that someone online goes by (compared after NFKC and case
+ * folding, so `Ada`, `ADA` and `ａｄａ` are one name; joiners and variation selectors do not
+ * count) is refused, and so are `server` and `system`, names with control, invisible
+ * (zero-width, fillers) or direction-changing characters, and names with no letter, digit or
+ * symbol. A rename is refused with the reason; a name asked for at connect (`?name=`) closes
+ * the accepted connection with `NAME_TAKEN` (4409) or `NAME_REFUSED` (4400) and the reason.
+ * Names are kept per process: instances joined by a relay do not see each other's.
+ *
  * @module
  */
 
@@ -28,15 +36,16 @@ import {
   type Peer,
   type RateLimitOptions,
   RemoteError,
-  type Session,
+  type RequestHandlers,
   sessions,
   type SessionServer,
   type SessionStore,
   type WebSocketEndpoint,
 } from "../mod.ts";
-import type { ChatProtocol, Member } from "./chat_protocol.ts";
+import { type ChatProtocol, type Member, NAME_REFUSED, NAME_TAKEN } from "./chat_protocol.ts";
 
 export type { ChatProtocol, Member } from "./chat_protocol.ts";
+export { NAME_REFUSED, NAME_TAKEN } from "./chat_protocol.ts";
 
 /** The one room. */
 export const ROOM = "chat";
@@ -78,13 +87,96 @@ function checkText(text: unknown): string | Refusal {
   return text;
 }
 
-/** Checks a name, and cleans it. */
+/** Control characters, and halves of surrogate pairs that are not text. */
+const CONTROL = /[\p{Cc}\p{Cs}]/u;
+/**
+ * Characters that show nothing or turn the text around them (zero-width spaces, direction
+ * overrides and isolates, fillers, the braille blank). The joiners and variation selectors
+ * that emoji and some scripts need are allowed, and {@linkcode nameKey} ignores them.
+ */
+const INVISIBLE =
+  /(?![\u200C\u200D\uFE00-\uFE0F\u{E0100}-\u{E01EF}])[\p{Cf}\p{Default_Ignorable_Code_Point}\p{Zl}\p{Zp}\u2800]/u;
+const JOINERS = /[\u200C\u200D\uFE00-\uFE0F\u{E0100}-\u{E01EF}]/gu;
+const VISIBLE = /[\p{L}\p{N}\p{P}\p{S}]/u;
+/** Names that would pass for the server's own voice. */
+const RESERVED = new Set(["server", "system"]);
+const TAKEN: Refusal = {
+  error: "Cannot use the name: someone online goes by it",
+  code: "name_taken",
+};
+
+function badName(reason: string, code = "bad_name"): Refusal {
+  return { error: `Cannot use the name: ${reason}`, code };
+}
+
+/** What two names are compared by: `Ada`, `ADA` and `ａｄａ` are one name. */
+function nameKey(name: string): string {
+  return name.replace(JOINERS, "").normalize("NFKC").toUpperCase().toLowerCase();
+}
+
+/**
+ * Checks a name and returns it cleaned (NFKC, runs of spaces as one, trimmed): what everyone
+ * sees is what was checked.
+ */
 function checkName(name: unknown): string | Refusal {
-  const clean = typeof name === "string" ? name.replace(/\p{Cc}/gu, "").trim() : "";
-  if (clean.length === 0 || clean.length > MAX_NAME) {
-    return { error: `Cannot rename: a name has 1 to ${MAX_NAME} characters`, code: "bad_name" };
-  }
+  const length = `it has 1 to ${MAX_NAME} characters`;
+  // Longer input is refused before normalizing, which may grow it.
+  if (typeof name !== "string" || name.length > MAX_NAME * 4) return badName(length);
+  const normal = name.normalize("NFKC");
+  if (CONTROL.test(normal)) return badName("it has control characters");
+  if (INVISIBLE.test(normal)) return badName("it has invisible or direction-changing characters");
+  const clean = normal.replace(/\s+/gu, " ").trim();
+  if (clean.length === 0 || clean.length > MAX_NAME) return badName(length);
+  if (!VISIBLE.test(clean)) return badName("it needs a letter, a digit or a symbol");
+  if (RESERVED.has(nameKey(clean))) return badName("it is the server's", "reserved_name");
   return clean;
+}
+
+/**
+ * Who goes by which name: one person per name (as {@linkcode nameKey} compares them), among
+ * the plain clients and the live sessions, connected or within their window.
+ */
+class Names {
+  #holders = new Map<string, Member>();
+  /** Whether a holder is still there; a session taken over by another instance is not. */
+  #live = new WeakMap<Member, () => boolean>();
+  #guests = 0;
+  #pruneAt = 64;
+
+  /** Gives `member` the name, unless someone else goes by it. */
+  claim(member: Member, name: string, live?: () => boolean): boolean {
+    if (live) this.#live.set(member, live);
+    const key = nameKey(name);
+    const holder = this.#holders.get(key);
+    if (holder && holder !== member && (this.#live.get(holder)?.() ?? true)) return false;
+    this.release(member);
+    this.#holders.set(key, member);
+    member.name = name;
+    if (this.#holders.size > this.#pruneAt) {
+      this.#prune();
+      this.#pruneAt = Math.max(64, 2 * this.#holders.size);
+    }
+    return true;
+  }
+
+  release(member: Member): void {
+    const key = nameKey(member.name);
+    if (this.#holders.get(key) === member) this.#holders.delete(key);
+  }
+
+  /** A `guest-N` name no one goes by. */
+  guest(): string {
+    let name;
+    do name = `guest-${++this.#guests}`; while (this.#holders.has(name));
+    return name;
+  }
+
+  /** Forgets holders that went away without a word (sessions taken over elsewhere). */
+  #prune(): void {
+    for (const [key, member] of this.#holders) {
+      if (!(this.#live.get(member)?.() ?? true)) this.#holders.delete(key);
+    }
+  }
 }
 
 /** Takes one message from a member's bucket. */
@@ -101,12 +193,16 @@ const SLOW_DOWN = "Slow down: too many messages";
 
 /**
  * Builds the chat: its session layer, whose `hooks` go to `serve()`. Each call is an
- * independent room with its own name counter.
+ * independent room with its own names.
  */
 export function chatApp(options: ChatOptions = {}): SessionServer<ChatProtocol, Member> {
-  let guests = 0;
   let plainOnline = 0;
   let endpoint: WebSocketEndpoint<Member> | undefined;
+  const names = new Names();
+  /** Why a newcomer's `?name=` was refused, read when it would join. */
+  const badNames = new WeakMap<Member, Refusal>();
+  /** Newcomers closed for their name: they never joined, so they do not leave either. */
+  const refused = new WeakSet<Member>();
   const online = () => app.stats().sessions + plainOnline;
   const toPlain = (event: Record<string, unknown>, except?: Peer<Member>) => {
     const frame = JSON.stringify(event);
@@ -114,13 +210,30 @@ export function chatApp(options: ChatOptions = {}): SessionServer<ChatProtocol, 
     else endpoint?.publish(PLAIN, frame);
   };
 
+  /** Takes a newcomer in under the name it asked for, or a guest name; else says why not. */
+  function admit(member: Member, live?: () => boolean): Refusal | undefined {
+    const bad = badNames.get(member);
+    if (bad) return bad;
+    if (member.name === "") member.name = names.guest();
+    return names.claim(member, member.name, live) ? undefined : TAKEN;
+  }
+
+  function turnAway(member: Member, refusal: Refusal, close: (code: number, why: string) => void) {
+    refused.add(member);
+    close(refusal.code === TAKEN.code ? NAME_TAKEN : NAME_REFUSED, refusal.error);
+  }
+
   /** Everyone hears of a message, whichever kind of client sent it. */
   function said(name: string, text: string, by: string, ref: number): void {
     app.publish(ROOM, "message", { name, text, by, ref });
     toPlain({ type: "message", name, text });
   }
 
-  function renamed(from: string, name: string, by: string): void {
+  /** Renames a member if no one else goes by the name, and tells everyone. */
+  function rename(member: Member, name: string, by: string): Refusal | undefined {
+    const from = member.name;
+    if (name === from) return;
+    if (!names.claim(member, name)) return TAKEN;
     app.publish(ROOM, "renamed", { from, name, by });
     toPlain({ type: "rename", from, name });
   }
@@ -128,6 +241,8 @@ export function chatApp(options: ChatOptions = {}): SessionServer<ChatProtocol, 
   const plain: Hooks<Member> = {
     start: (e) => void (endpoint = e),
     open(peer) {
+      const refusal = admit(peer.data);
+      if (refusal) return turnAway(peer.data, refusal, (code, why) => peer.close(code, why));
       plainOnline++;
       peer.subscribe(PLAIN);
       const name = peer.data.name;
@@ -136,64 +251,86 @@ export function chatApp(options: ChatOptions = {}): SessionServer<ChatProtocol, 
       app.publish(ROOM, "joined", { name, online: online() });
     },
     message(peer, message) {
+      if (refused.has(peer.data)) return;
       const tell = (event: Record<string, unknown>) => void peer.send(JSON.stringify(event));
       const input = parsePlain(message);
       if ("error" in input) return tell({ type: "error", error: input.error });
       if (!allow(peer.data)) return tell({ type: "error", error: SLOW_DOWN });
       if (input.type === "name") {
-        const from = peer.data.name;
-        peer.data.name = input.name;
-        renamed(from, input.name, "");
+        const refusal = rename(peer.data, input.name, "");
+        if (refusal) tell({ type: "error", error: refusal.error });
       } else {
         said(peer.data.name, input.text, "", 0);
       }
     },
     close(peer) {
+      if (refused.has(peer.data)) return;
       plainOnline--;
+      names.release(peer.data);
       const name = peer.data.name;
       toPlain({ type: "leave", name, online: online() }, peer);
       app.publish(ROOM, "left", { name, online: online() });
     },
   };
 
+  const handlers: RequestHandlers<ChatProtocol, Member> = {
+    say(session, payload) {
+      const { text, ref } = fields(payload);
+      const checked = checkText(text);
+      if (typeof checked !== "string") throw refusal(checked);
+      if (!allow(session.data)) throw new RemoteError(SLOW_DOWN, { code: "slow_down" });
+      said(session.data.name, checked, session.id, typeof ref === "number" ? ref : 0);
+      return null;
+    },
+    rename(session, payload) {
+      const checked = checkName(fields(payload).name);
+      if (typeof checked !== "string") throw refusal(checked);
+      const taken = rename(session.data, checked, session.id);
+      if (taken) throw refusal(taken);
+      return { name: checked };
+    },
+  };
+  // Own properties only: the session layer looks a handler up by the name the client sent,
+  // and "constructor" or "toString" must find nothing.
+  const requests = Object.assign(Object.create(null), handlers) as typeof handlers;
+
   const app: SessionServer<ChatProtocol, Member> = sessions<ChatProtocol, Member>({
     upgrade(request) {
-      const asked = checkName(new URL(request.url).searchParams.get("name"));
-      const name = typeof asked === "string" ? asked : `guest-${++guests}`;
-      return { data: { name, tokens: RATE * BURST, filled: Date.now() } };
+      const member: Member = { name: "", tokens: RATE * BURST, filled: Date.now() };
+      const asked = new URL(request.url).searchParams.get("name");
+      if (asked) {
+        const checked = checkName(asked);
+        if (typeof checked === "string") member.name = checked;
+        else badNames.set(member, checked);
+      }
+      return { data: member };
     },
     connect(session, { resumed }) {
-      if (resumed) return;
-      const name = session.data.name;
+      const member = session.data;
+      const live = () => app.sessions.get(session.id) === session;
+      if (resumed) {
+        // Resumed here from another instance's store: this instance learns its name.
+        names.claim(member, member.name, live);
+        return;
+      }
+      const refusal = admit(member, live);
+      if (refusal) return turnAway(member, refusal, (code, why) => session.close(code, why));
+      const name = member.name;
       session.join(ROOM);
       session.emit("welcome", { name, online: online() });
       session.publish(ROOM, "joined", { name, online: online() });
       toPlain({ type: "join", name, online: online() });
     },
     end(session) {
+      if (refused.has(session.data)) return;
+      names.release(session.data);
       const name = session.data.name;
       session.publish(ROOM, "left", { name, online: online() });
       toPlain({ type: "leave", name, online: online() });
     },
-    requests: {
-      say(session, { text, ref }) {
-        const checked = checkText(text);
-        if (typeof checked !== "string") throw refusal(checked);
-        if (!allow(session.data)) throw new RemoteError(SLOW_DOWN, { code: "slow_down" });
-        said(session.data.name, checked, session.id, typeof ref === "number" ? ref : 0);
-        return null;
-      },
-      rename(session: Session<ChatProtocol, Member>, { name }) {
-        const checked = checkName(name);
-        if (typeof checked !== "string") throw refusal(checked);
-        const from = session.data.name;
-        if (checked !== from) {
-          session.data.name = checked;
-          renamed(from, checked, session.id);
-        }
-        return { name: checked };
-      },
-    },
+    // The one room is the chat's: a client may ask to join it (again), and no other.
+    join: (_session, room) => room === ROOM,
+    requests,
     error(_session, error) {
       console.error("chat:", error);
     },
@@ -205,6 +342,13 @@ export function chatApp(options: ChatOptions = {}): SessionServer<ChatProtocol, 
 
 function refusal(r: Refusal): RemoteError {
   return new RemoteError(r.error, { code: r.code });
+}
+
+/** The fields of a request's payload, whatever the client sent as the payload. */
+function fields(payload: unknown): { text?: unknown; ref?: unknown; name?: unknown } {
+  if (typeof payload !== "object" || payload === null) return {};
+  const own = (key: string) => Object.hasOwn(payload, key) ? (payload as never)[key] : undefined;
+  return { text: own("text"), ref: own("ref"), name: own("name") };
 }
 
 type PlainInput = { type: "message"; text: string } | { type: "name"; name: string } | {

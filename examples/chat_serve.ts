@@ -3,17 +3,22 @@
  * worker per core, and a `BroadcastChannelRelay` joins their rooms, so that everyone shares
  * one chat whichever worker the kernel gave them.
  *
- *     deno serve --parallel --allow-net --port 8000 examples/chat_serve.ts
+ *     deno serve --parallel --allow-net --host 127.0.0.1 --port 8000 examples/chat_serve.ts
  *
- * Each worker keeps its own sessions: a page that reconnects to another worker starts a new
- * session (and says it may have missed messages). For resume across workers and machines,
- * run `examples/chat.ts --redis` instead. (`deno serve` requires the default export.)
+ * (`deno serve` listens on every interface, 0.0.0.0, unless told `--host`.) Each worker keeps
+ * its own sessions: a page that reconnects to another worker starts a new session (and says it
+ * may have missed messages). For resume across workers and machines, run
+ * `examples/chat.ts --redis` instead. (`deno serve` requires the default export.)
+ *
+ * Ctrl-C or SIGTERM ends it: `deno serve` stops its HTTP server, and each worker closes its
+ * sockets (1001) and its relay, whose open channel would otherwise keep the process alive.
  *
  * @module
  */
 
 import { createHandler } from "../src/adapters/deno.ts";
 import { BroadcastChannelRelay } from "../src/relay/broadcast_channel.ts";
+import { onShutdown } from "./_cli.ts";
 import { chatPage } from "./chat_page.ts";
 import { CHAT_RATE_LIMIT, chatApp } from "./chat_room.ts";
 
@@ -21,6 +26,12 @@ const ws = createHandler(chatApp().hooks, {
   relay: new BroadcastChannelRelay("chat"),
   rateLimit: CHAT_RATE_LIMIT,
 });
+
+// deno serve's own listener shuts its HTTP server down; every worker receives the signal,
+// but only once it has loaded: a signal before that is lost on a worker still loading
+// (Deno 2.9), hence one line per worker when it is ready.
+onShutdown(() => ws.close());
+console.log("chat worker ready");
 
 export default {
   fetch(request: Request, info: Deno.ServeHandlerInfo): Response | Promise<Response> {

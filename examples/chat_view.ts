@@ -178,7 +178,8 @@ function forget(id) {
 
 // A join followed soon by a rename is a returning person restoring their name: one line.
 const recentJoins = new Map();
-let renaming = false;
+// While a rename is on its way: the name stored before it, put back if it is refused.
+let renaming = null;
 
 const view = {
   connection({ state, retryAt: at, reason }) {
@@ -189,7 +190,7 @@ const view = {
     online.textContent = count + " online";
     const picked = stored();
     if (again) system("Reconnected");
-    else if (picked) system("Welcome back, " + picked + "!");
+    else if (picked && picked === name) system("Welcome back, " + picked + "!");
     else system("Welcome! You are " + name + ": pick a name above.");
   },
   identity(name) {
@@ -212,7 +213,7 @@ const view = {
     recentJoins.delete(from);
     if (own) {
       if (renaming) system("You are now " + name);
-      renaming = false;
+      renaming = null;
       store(name);
     } else if (join && Date.now() - join.at < 10000) {
       join.item.querySelector(".text").textContent = name + " joined";
@@ -225,8 +226,11 @@ const view = {
     bubble(name, text, own);
   },
   outgoing,
-  problem(text) {
-    renaming = false;
+  problem(text, about) {
+    if (about === "rename" && renaming) {
+      store(renaming.previous);
+      renaming = null;
+    }
     system(text, "error");
   },
 };
@@ -248,7 +252,7 @@ nameForm.addEventListener("submit", (e) => {
   e.preventDefault();
   const name = nameInput.value.trim();
   if (name === "" || name === nameInput.dataset.current) return;
-  renaming = true;
+  renaming = { previous: stored() };
   store(name);
   chat.rename(name);
   input.focus();

@@ -42,7 +42,9 @@ const closed = new Promise<void>((resolve) => {
   });
 });
 
+const typing = new AbortController();
 onShutdown(() => {
+  typing.abort();
   client.close(1000, "bye");
   return closed;
 });
@@ -57,7 +59,7 @@ onShutdown(() => {
   }
 })();
 
-for await (const line of stdinLines()) {
+for await (const line of stdinLines(typing.signal)) {
   if (line === "") continue;
   if (client.send(line) === "queued") console.log("* queued until connected");
 }

@@ -7,7 +7,7 @@
  */
 
 import type { NativeFanout, SocketDriver } from "./adapter.ts";
-import { checkHandshake, offeredProtocols, refuse } from "./handshake.ts";
+import { checkHandshake, clip, offeredProtocols, readAcceptance, refuse } from "./handshake.ts";
 import type {
   EndpointOptions,
   Hooks,
@@ -19,18 +19,20 @@ import type {
   WebSocketEndpoint,
 } from "./hooks.ts";
 import { Hub } from "./hub.ts";
+import { Contained, IdleWatch } from "./listener.ts";
 import {
   LimitError,
   type Limits,
   messageSize,
   newCounters,
+  type Place,
+  Places,
   resolveLimits,
   TokenBucket,
 } from "./limits.ts";
 import {
   checkClose,
   CLOSED,
-  CLOSING,
   type PeerContext,
   type PeerInit,
   ServerPeer,
@@ -43,6 +45,8 @@ export interface Accepted<T> {
   init: PeerInit<T>;
   /** Headers the upgrade hook asked for, if any. */
   headers: Headers | undefined;
+  /** The place among `maxConnections` the connection holds until it ends. */
+  place: Place;
 }
 
 const DEFAULT_PING = "wskit:ping";
@@ -58,15 +62,15 @@ export class Endpoint<T> implements WebSocketEndpoint<T>, PeerContext {
   readonly counters: LimitStats = newCounters();
   #hooks: Hooks<T>;
   #peers = new Map<string, ServerPeer<T>>();
-  #pending = new Set<ServerPeer<T>>();
-  #closeHooks = new Set<Promise<unknown>>();
+  #places: Places<ServerPeer<T>>;
+  #run: Contained<ServerPeer<T>>;
+  #idle: IdleWatch;
   #ping: string | undefined;
   #pong: string;
   #closeTimeout: number;
   #closing: Promise<void> | undefined;
   #closeCode = 1001;
   #closeReason = "";
-  #idleWaiters: (() => void)[] = [];
 
   /**
    * @param hooks The application's hooks.
@@ -76,13 +80,16 @@ export class Endpoint<T> implements WebSocketEndpoint<T>, PeerContext {
    */
   constructor(
     hooks: Hooks<T>,
-    options: EndpointOptions = {},
+    options: EndpointOptions & { hostname?: string } = {},
     native?: NativeFanout,
     topicPrefix?: string,
   ) {
     this.#hooks = hooks;
     this.hub = new Hub(native, topicPrefix);
-    this.limits = resolveLimits(options);
+    const limits = this.limits = resolveLimits(options);
+    this.#places = new Places(limits, this.counters, (peer) => this.#unopened(peer));
+    this.#idle = new IdleWatch(() => this.#places.idle && this.#run.running === 0);
+    this.#run = new Contained(hooks.error, () => this.#idle.check());
     const heartbeat = options.heartbeat ?? { ping: DEFAULT_PING, pong: DEFAULT_PONG };
     this.#ping = heartbeat ? heartbeat.ping : undefined;
     this.#pong = heartbeat ? heartbeat.pong : DEFAULT_PONG;
@@ -91,10 +98,15 @@ export class Endpoint<T> implements WebSocketEndpoint<T>, PeerContext {
     if (relay) {
       this.hub.relay = relay;
       try {
-        const started = relay.start((topic, data) => this.#relayed(topic, data));
-        if (started instanceof Promise) started.catch((error) => this.#report(null, error));
+        const started = relay.start(
+          (topic, data) => this.#relayed(topic, data),
+          () => this.#relayRestored(),
+        );
+        if (started instanceof Promise) {
+          started.catch((error) => this.#run.report(null, error));
+        }
       } catch (error) {
-        this.#report(null, error);
+        this.#run.report(null, error);
       }
     }
     hooks.start?.(this);
@@ -102,25 +114,25 @@ export class Endpoint<T> implements WebSocketEndpoint<T>, PeerContext {
 
   /** A publish from another instance: the hooks may claim it, else the local subscribers get it. */
   #relayed(topic: string, data: string | Uint8Array): void {
-    const claim = this.#hooks.relayed;
-    if (claim) {
-      try {
-        if (claim(topic, data)) return;
-      } catch (error) {
-        this.#report(null, error);
-        return;
-      }
+    try {
+      if (this.#hooks.relayed?.(topic, data)) return;
+      this.hub.deliver(topic, data);
+    } catch (error) {
+      this.#run.report(null, error);
     }
-    this.hub.deliver(topic, data);
+  }
+
+  /** The relay is back after an outage: the hooks may catch up on what was missed. */
+  #relayRestored(): void {
+    try {
+      this.#hooks.relayRestored?.();
+    } catch (error) {
+      this.#run.report(null, error);
+    }
   }
 
   get peers(): ReadonlyMap<string, ServerPeer<T>> {
     return this.#peers;
-  }
-
-  /** Whether `close()` has been called. */
-  get closing(): boolean {
-    return this.#closing !== undefined;
   }
 
   stats(): ServerStats {
@@ -138,6 +150,8 @@ export class Endpoint<T> implements WebSocketEndpoint<T>, PeerContext {
       subscribers: this.hub.subscribers(),
       queuedBytes,
       slowPeers,
+      pending: this.#places.held - this.#peers.size - this.#places.closing,
+      closing: this.#places.closing,
       dropped: c.dropped,
       closed: { ...c.closed },
       refused: { ...c.refused },
@@ -166,11 +180,20 @@ export class Endpoint<T> implements WebSocketEndpoint<T>, PeerContext {
       return malformed;
     }
     const origin = request.headers.get("origin");
-    if (origin !== null && !this.limits.origin(origin, request)) {
-      this.counters.refused.origin++;
-      return refuse(403, `Forbidden: origin ${origin} may not open a WebSocket here`);
+    if (origin !== null) {
+      let allowed;
+      try {
+        allowed = this.limits.origin(origin, request, remoteAddress);
+      } catch (error) {
+        return this.#failed(error, "the origin check failed");
+      }
+      if (!allowed) {
+        this.counters.refused.origin++;
+        return refuse(403, `Forbidden: origin ${clip(origin)} may not open a WebSocket here`);
+      }
     }
-    const full = this.#atCapacity();
+    const address = this.limits.clientAddress(request, remoteAddress);
+    const full = this.#places.refusal(address);
     if (full) return full;
     const protocols = offeredProtocols(request);
     const url = request.url; // parsed by the peer on first use
@@ -183,63 +206,75 @@ export class Endpoint<T> implements WebSocketEndpoint<T>, PeerContext {
         result = await hook(request, { remoteAddress, protocols });
       } catch (error) {
         if (error instanceof Response) return error;
-        this.#report(null, error);
-        return refuse(500, "Internal Server Error: the upgrade hook failed");
+        return this.#failed(error, "the upgrade hook failed");
       }
       if (result instanceof Response) return result;
       if (this.#closing) return shuttingDown();
-      const full = this.#atCapacity();
-      if (full) return full;
       if (result) accept = result;
     }
-    const protocol = accept.protocol ?? "";
-    if (protocol !== "" && !protocols.includes(protocol)) {
-      this.#report(
-        null,
-        new TypeError(
-          `Cannot accept subprotocol "${protocol}": the client offered ${
-            protocols.length ? protocols.map((p) => `"${p}"`).join(", ") : "none"
-          }`,
-        ),
-      );
-      return refuse(500, "Internal Server Error: the server chose a subprotocol not offered");
+    let answer;
+    try {
+      answer = readAcceptance(accept, protocols);
+    } catch (error) {
+      return this.#failed(error, "the upgrade hook's answer cannot be used");
     }
+    // Checked again and taken at once: other upgrades ran while the hook was awaited.
+    const again = this.#places.refusal(address);
+    if (again) return again;
+    const { protocol, headers: extra } = answer;
     return {
       init: { data: accept.data as T, url, headers, remoteAddress, protocol },
-      headers: accept.headers === undefined ? undefined : new Headers(accept.headers),
+      headers: extra,
+      place: this.#places.take(address),
     };
   }
 
-  #atCapacity(): Response | undefined {
-    const max = this.limits.maxConnections;
-    if (this.#peers.size + this.#pending.size < max) return undefined;
-    this.counters.refused.capacity++;
-    return refuse(503, `Service Unavailable: the server holds its maximum of ${max} connections`);
+  #failed(error: unknown, why: string): Response {
+    this.#run.report(null, error);
+    return refuse(500, `Internal Server Error: ${why}`);
   }
 
-  /** Creates the peer of an accepted upgrade; it counts as pending until it opens. */
-  createPeer(init: PeerInit<T>, socket: SocketDriver): ServerPeer<T> {
-    const peer = new ServerPeer(init, socket, this);
-    this.#pending.add(peer);
+  /** Gives back the place of an accepted upgrade that the runtime then refused. */
+  release(accepted: Accepted<T>): void {
+    this.#places.release(accepted.place);
+    this.#idle.check();
+  }
+
+  /**
+   * Creates the peer of an accepted upgrade; it counts as pending until it opens, and is given
+   * up if it has not opened within `openTimeout`.
+   */
+  createPeer(accepted: Accepted<T>, socket: SocketDriver): ServerPeer<T> {
+    const peer = new ServerPeer(accepted.init, socket, this);
+    peer.place = accepted.place;
+    this.#places.pend(peer);
     return peer;
   }
 
-  /** Forgets a peer whose upgrade the runtime refused after all. */
+  /** A client that goes away before reading the 101 leaves Deno with a socket that never opens. */
+  #unopened(peer: ServerPeer<T>, late = true): void {
+    if (late) this.counters.closed.openTimeout++;
+    drop(peer);
+    this.abandon(peer);
+  }
+
+  /** Forgets a peer whose upgrade the runtime refused or that did not open in time. */
   abandon(peer: ServerPeer<T>): void {
-    this.#pending.delete(peer);
+    this.#places.ended(peer);
     peer.markClosed();
-    this.#checkIdle();
+    this.#idle.check();
   }
 
   /** The runtime reports the connection open. */
   opened(peer: ServerPeer<T>): void {
-    this.#pending.delete(peer);
+    // Not pending: given up already (openTimeout), and the runtime opened it late after all.
+    if (!this.#places.opened(peer)) return drop(peer);
     peer.markOpen();
     this.#peers.set(peer.id, peer);
     const rate = this.limits.rate;
     if (rate) peer.bucket = new TokenBucket(rate, performance.now());
     const hook = this.#hooks.open;
-    if (hook) this.#run(peer, () => hook(peer));
+    if (hook) this.#run.run(peer, () => hook(peer));
     if (this.#closing) peer.close(this.#closeCode, this.#closeReason);
   }
 
@@ -266,31 +301,24 @@ export class Endpoint<T> implements WebSocketEndpoint<T>, PeerContext {
     }
     const hook = this.#hooks.message;
     if (!hook) return;
-    // Called here rather than through #run: no closures allocated per message.
+    // Called here rather than through run(): no closures allocated per message.
     try {
       const result = hook(peer, message);
-      if (result instanceof Promise) result.then(undefined, (e) => this.#failed(peer, e));
+      if (result instanceof Promise) result.then(undefined, (e) => this.#run.failed(peer, e));
     } catch (error) {
-      this.#failed(peer, error);
+      this.#run.failed(peer, error);
     }
-  }
-
-  /** A message hook failed: report it and close the peer with 1011, as #run does. */
-  #failed(peer: ServerPeer<T>, error: unknown): void {
-    this.#report(peer, error);
-    if (peer.readyState < CLOSING) peer.close(1011, "Internal error");
   }
 
   #rateLimited(peer: ServerPeer<T>): void {
     if (this.limits.rate!.close) {
       this.counters.closed.rateLimit++;
-      // abort: Deno sends no close frame while the peer keeps sending, so the hook would
-      // otherwise see 1006; this way it sees the real cause on both runtimes.
+      // abort: the close hook runs now with 1008, and no later message reaches the hooks.
       peer.abort(1008, "Rate limit exceeded");
       return;
     }
     this.counters.refused.rateLimit++;
-    this.#report(
+    this.#run.report(
       peer,
       new LimitError("Cannot accept the message: the peer is over its rate limit", 1008),
     );
@@ -298,30 +326,32 @@ export class Endpoint<T> implements WebSocketEndpoint<T>, PeerContext {
 
   /** The runtime reports the connection closed; runs the close hook exactly once. */
   closed(peer: ServerPeer<T>, code: number, reason: string): void {
-    this.#pending.delete(peer);
+    this.#places.ended(peer);
+    this.#ended(peer, code, reason);
+  }
+
+  aborted(peer: ServerPeer<T>, code: number, reason: string): void {
+    // Its place stays taken until the runtime reports the end: on Deno a client that never
+    // answers the close frame keeps the connection, and nothing in JS can drop it.
+    this.#places.aborted(peer);
+    this.#ended(peer, code, reason);
+  }
+
+  #ended(peer: ServerPeer<T>, code: number, reason: string): void {
     if (!peer.markClosed()) return;
     const sent = peer.sentClose;
     if (sent && code === 1006) ({ code, reason } = sent);
-    if (this.#peers.delete(peer.id)) {
-      const hook = this.#hooks.close;
-      if (hook) {
-        const done = this.#settle(peer, () => hook(peer, { code, reason }), false);
-        if (done) {
-          this.#closeHooks.add(done);
-          done.then(() => {
-            this.#closeHooks.delete(done);
-            this.#checkIdle();
-          });
-        }
-      }
+    const hook = this.#hooks.close;
+    if (this.#peers.delete(peer.id) && hook) {
+      this.#run.track(peer, () => hook(peer, { code, reason }));
     }
-    this.#checkIdle();
+    this.#idle.check();
   }
 
   /** The runtime reports that a peer's outbound buffer has drained. */
   drained(peer: ServerPeer<T>): void {
     const hook = this.#hooks.drain;
-    if (hook) this.#run(peer, () => hook(peer));
+    if (hook) this.#run.run(peer, () => hook(peer));
   }
 
   close(code = 1001, reason = "Server shutting down"): Promise<void> {
@@ -335,95 +365,32 @@ export class Endpoint<T> implements WebSocketEndpoint<T>, PeerContext {
       if (stop) await stop();
       await this.hub.relay?.close();
     } catch (error) {
-      this.#report(null, error);
+      this.#run.report(null, error);
     }
   }
 
   async #shutdown(code: number, reason: string): Promise<void> {
     this.#closeCode = code;
     this.#closeReason = reason;
+    // Upgrades that have not opened have no hooks to run: they are given up at once.
+    for (const peer of this.#places.pending) this.#unopened(peer, false);
     for (const peer of this.#peers.values()) peer.close(code, reason);
-    if (await this.#waitIdle(this.#closeTimeout)) return;
+    if (await this.#idle.wait(this.#closeTimeout)) return;
     // Peers that did not finish the closing handshake in time are dropped; if the runtime
     // then still reports nothing, their close hooks run with 1006 all the same.
-    for (const peer of [...this.#peers.values(), ...this.#pending]) peer.terminate();
-    if (await this.#waitIdle(1000)) return;
-    for (const peer of [...this.#peers.values(), ...this.#pending]) {
-      this.closed(peer, 1006, "Server shutting down");
-    }
-    await Promise.all(this.#closeHooks);
+    for (const peer of this.#peers.values()) peer.terminate();
+    if (await this.#idle.wait(1000)) return;
+    for (const peer of [...this.#peers.values()]) this.closed(peer, 1006, "Server shutting down");
+    for (const peer of this.#places.pending) this.#unopened(peer, false);
+    await this.#run.finished();
   }
+}
 
-  #isIdle(): boolean {
-    return this.#peers.size === 0 && this.#pending.size === 0 && this.#closeHooks.size === 0;
-  }
-
-  #checkIdle(): void {
-    if (this.#idleWaiters.length === 0 || !this.#isIdle()) return;
-    const waiters = this.#idleWaiters;
-    this.#idleWaiters = [];
-    for (const wake of waiters) wake();
-  }
-
-  #waitIdle(ms: number): Promise<boolean> {
-    if (this.#isIdle()) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.#idleWaiters = this.#idleWaiters.filter((w) => w !== wake);
-        resolve(false);
-      }, ms);
-      const wake = () => {
-        clearTimeout(timer);
-        resolve(true);
-      };
-      this.#idleWaiters.push(wake);
-    });
-  }
-
-  /** Runs a hook; a throw or rejection is reported and closes the peer with 1011. */
-  #run(peer: ServerPeer<T>, fn: () => unknown): void {
-    this.#settle(peer, fn, true);
-  }
-
-  /**
-   * Runs a hook and contains its failure.
-   *
-   * @returns A promise that settles when an asynchronous hook has finished, else undefined.
-   */
-  #settle(
-    peer: ServerPeer<T>,
-    fn: () => unknown,
-    closeOnError: boolean,
-  ): Promise<void> | undefined {
-    const fail = (error: unknown) => {
-      this.#report(peer, error);
-      if (closeOnError && peer.readyState < CLOSING) peer.close(1011, "Internal error");
-    };
-    try {
-      const result = fn();
-      if (result instanceof Promise) return result.then(() => {}, fail);
-    } catch (error) {
-      fail(error);
-    }
-    return undefined;
-  }
-
-  /** Hands an error to the error hook, or to the console when there is none or it fails. */
-  #report(peer: ServerPeer<T> | null, error: unknown): void {
-    const hook = this.#hooks.error;
-    if (!hook) {
-      console.error("wskit: a hook failed:", error);
-      return;
-    }
-    const last = (e: unknown) =>
-      console.error("wskit: the error hook failed:", e, "handling:", error);
-    try {
-      const result = hook(peer, error);
-      if (result instanceof Promise) result.catch(last);
-    } catch (e) {
-      last(e);
-    }
-  }
+/** Drops a peer's connection at the runtime, whatever state the core has it in. */
+function drop(peer: ServerPeer<unknown>): void {
+  try {
+    peer.socket.terminate();
+  } catch { /* never made, or gone already */ }
 }
 
 function shuttingDown(): Response {

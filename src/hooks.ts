@@ -110,6 +110,12 @@ export interface Hooks<T = unknown> {
    * this for its own messages).
    */
   relayed?(topic: string, data: string | Uint8Array): boolean;
+  /**
+   * Called when the relay's link to the other instances is back after an outage: what they
+   * published meanwhile reached nobody here (the session layer then tells its clients where
+   * each room stands, and they fill the gap from the store).
+   */
+  relayRestored?(): void;
 }
 
 /** The application-level heartbeat that the server answers on its own. */
@@ -150,9 +156,11 @@ export interface BackpressureOptions {
    */
   limit?: number;
   /**
-   * Past the limit, `"close"` drops the peer (1013 Try Again Later on Deno; Bun drops the
-   * connection natively, 1006), so that it reconnects and knows it missed something;
-   * `"drop"` skips the messages it cannot take and counts them in `stats().dropped`.
+   * Past the limit, `"close"` drops the peer, so that it reconnects and knows it missed
+   * something: the close hook sees 1013 Try Again Later and `stats().closed.backpressure`
+   * counts it (on Bun a peer that overflows during a topic publish is dropped by Bun itself:
+   * 1006, uncounted). `"drop"` skips the messages it cannot take and counts them in
+   * `stats().dropped`.
    *
    * @default {"close"}
    */
@@ -163,13 +171,52 @@ export interface BackpressureOptions {
 export interface EndpointOptions {
   /**
    * Origins whose browser pages may connect, as full origins (`"https://example.com"`), `"*"`
-   * for any, or a function deciding for each. By default only the server's own origin (the
-   * `Origin` header's host equals the `Host` header); a request without `Origin` (not a
-   * browser) is always accepted. Refusal is `403` with a reason.
+   * for any, or a function deciding for each; given, it decides alone. A request without
+   * `Origin` (not a browser) is always accepted. Refusal is `403` with a reason.
+   *
+   * By default only pages of the server's own origin may connect: the `Origin` must equal one
+   * of {@linkcode EndpointOptions.publicOrigins}, or else match the request itself in scheme
+   * (`http`/`ws` or `https`/`wss`), host and port, where the request's scheme is that of its
+   * connection and its host the `Host` header (or `X-Forwarded-Proto` and `X-Forwarded-Host`
+   * from a proxy named in {@linkcode EndpointOptions.trustProxy}). A connection from a
+   * loopback address (so every connection to a server listening on 127.0.0.1, ::1 or
+   * localhost) must name a loopback host as well, unless it comes from a trusted proxy.
+   *
+   * What the default protects against: a page of another site opening a socket with the
+   * visitor's cookies (cross-site WebSocket hijacking), and DNS rebinding against a server on
+   * the loopback interface (the page's `Host` and `Origin` then name the attacker's domain).
+   * What it does not: clients other than browsers, which send any `Origin` they like (use the
+   * `upgrade` hook to authenticate); DNS rebinding against a server reached on another
+   * address (a LAN or public IP) unless `publicOrigins` names the origins it is served at;
+   * pages of another origin on the same host and port.
    */
   origins?: string[] | ((origin: string, request: Request) => boolean);
   /**
+   * The origins the server is reached at by browsers (`["https://chat.example"]`), for the
+   * default origin check: a page of one of them may connect whatever the `Host` header says.
+   * Name them when the server is behind a proxy or reached at a LAN or public address.
+   *
+   * @default {[]}
+   */
+  publicOrigins?: string[];
+  /**
+   * Which peers are proxies whose `X-Forwarded-Proto`, `X-Forwarded-Host` and
+   * `X-Forwarded-For` headers are believed: `true` for any, a list of their IP addresses, or
+   * a function deciding by the remote address. Other peers' forwarding headers are ignored.
+   *
+   * @default {false}
+   */
+  trustProxy?: boolean | string[] | ((address: string) => boolean);
+  /**
    * The largest message accepted, in bytes; a larger one closes its peer with 1009.
+   *
+   * What it bounds differs by runtime. Bun refuses the message as its frames arrive, holding
+   * little of it. Deno assembles the whole message before wskit sees it, holding about twice
+   * its size meanwhile: a single frame is capped by Deno at 64 MiB (so up to about 128 MiB per
+   * connection), but a message sent in fragments has no bound at all in Deno 2.9. On Deno,
+   * bound how many connections one address can use with
+   * {@linkcode EndpointOptions.maxConnectionsPerAddress}; where a single hostile connection
+   * must not be able to exhaust memory, run the server on Bun.
    *
    * @default {4194304}
    */
@@ -180,6 +227,24 @@ export interface EndpointOptions {
    * @default {10000}
    */
   maxConnections?: number;
+  /**
+   * Open and opening connections from one client address; past it that address gets `503`.
+   * The address is the remote address, or the client named in `X-Forwarded-For` by a proxy in
+   * {@linkcode EndpointOptions.trustProxy}. Unlimited by default, because behind a proxy
+   * every connection comes from the proxy's address. On Deno it also bounds how many messages
+   * one address can have the runtime assemble at once (see `maxPayload`).
+   *
+   * @default {Infinity}
+   */
+  maxConnectionsPerAddress?: number;
+  /**
+   * How long an accepted upgrade may take to open, in milliseconds. An upgrade whose client
+   * went away before reading the `101` never opens on Deno (nor reports a close); past this
+   * time it is given up and its place among `maxConnections` freed.
+   *
+   * @default {5000}
+   */
+  openTimeout?: number;
   /**
    * Seconds without any incoming traffic after which the runtime pings a peer and, without an
    * answer, closes it (the close hook sees 1006 "Idle timeout"). `0` disables it. Bun counts
@@ -253,9 +318,20 @@ export interface LimitStats {
     tooBig: number;
     idle: number;
     protocol: number;
+    /** Accepted upgrades given up because they did not open within `openTimeout`. */
+    openTimeout: number;
   };
-  /** Upgrades (origin, capacity, malformed) and messages (rate limit) refused. */
-  refused: { origin: number; capacity: number; malformed: number; rateLimit: number };
+  /**
+   * Upgrades (origin, capacity, per-address limit, malformed) and messages (rate limit)
+   * refused.
+   */
+  refused: {
+    origin: number;
+    capacity: number;
+    address: number;
+    malformed: number;
+    rateLimit: number;
+  };
 }
 
 /** Counters and gauges of an endpoint, as `stats()` reports them. */
@@ -270,6 +346,14 @@ export interface ServerStats extends LimitStats {
   queuedBytes: number;
   /** Peers whose outbound queue is over the backpressure limit right now. */
   slowPeers: number;
+  /** Accepted upgrades that have not opened yet. */
+  pending: number;
+  /**
+   * Connections closed by a limit whose runtime has not reported the end yet (on Deno a
+   * client that never answers the close frame keeps its connection); they count against
+   * `maxConnections`.
+   */
+  closing: number;
   /** The relay's health and counters, when there is a relay. */
   relay?: RelayStats;
 }

@@ -7,7 +7,7 @@
 import type { SocketDriver } from "./adapter.ts";
 import type { LimitStats, SendData, SendStatus } from "./hooks.ts";
 import type { Hub } from "./hub.ts";
-import type { Limits, TokenBucket } from "./limits.ts";
+import type { Limits, Place, TokenBucket } from "./limits.ts";
 
 /** Options of {@linkcode Peer.publish}. */
 export interface PublishOptions {
@@ -85,9 +85,12 @@ export interface PeerContext {
   readonly limits: Limits;
   /** The endpoint's counters. */
   readonly counters: LimitStats;
-  /** Reports the peer closed (runs the close hook once). */
+  /** The runtime reports the peer's connection closed (runs the close hook once). */
   // deno-lint-ignore no-explicit-any
   closed(peer: ServerPeer<any>, code: number, reason: string): void;
+  /** A limit closed the peer: the close hook runs now, the runtime reports the end later. */
+  // deno-lint-ignore no-explicit-any
+  aborted(peer: ServerPeer<any>, code: number, reason: string): void;
 }
 
 const encoder = new TextEncoder();
@@ -105,6 +108,25 @@ export function toFrame(data: SendData): string | Uint8Array {
     return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   }
   throw new TypeError(`Cannot send: expected a string or bytes, got ${describe(data)}`);
+}
+
+/**
+ * Parses the request URL. The runtimes build it from the `Host` header, which a client may
+ * fill with anything (`a b`, `[::1`, a port over 65535), and Bun then gives a bare path: the
+ * path and query are kept under the host `invalid` rather than letting `peer.url` throw.
+ */
+function parseUrl(href: string): URL {
+  try {
+    return new URL(href);
+  } catch { /* a hostile Host header */ }
+  const scheme = href.indexOf("//");
+  const start = href.startsWith("/") ? 0 : href.indexOf("/", scheme < 0 ? 0 : scheme + 2);
+  const path = start < 0 ? "/" : href.slice(start);
+  const url = new URL("http://invalid/");
+  const query = path.indexOf("?");
+  url.pathname = query < 0 ? path : path.slice(0, query);
+  if (query >= 0) url.search = path.slice(query);
+  return url;
 }
 
 function describe(x: unknown): string {
@@ -150,6 +172,8 @@ export class ServerPeer<T = unknown> implements Peer<T> {
   readonly protocol: string;
   /** The rate limit's bucket, when the endpoint has a rate limit. */
   bucket: TokenBucket | undefined;
+  /** The place among `maxConnections` this peer holds, set by the endpoint. */
+  place: Place | undefined;
   #state: number = CONNECTING;
   #sentClose: { code: number; reason: string } | undefined;
   #topics = new Set<string>();
@@ -172,7 +196,7 @@ export class ServerPeer<T = unknown> implements Peer<T> {
   }
 
   get url(): URL {
-    return this.#url ??= new URL(this.#href);
+    return this.#url ??= parseUrl(this.#href);
   }
 
   get readyState(): number {
@@ -205,8 +229,11 @@ export class ServerPeer<T = unknown> implements Peer<T> {
       return this.#overLimit();
     }
     const status = socket.send(frame);
-    // A runtime that enforces the limit itself reports "dropped" past it.
-    if (status === "dropped") this.#context.counters.dropped++;
+    if (status !== "dropped") return status;
+    // A runtime that enforces the limit itself reports "dropped" past it; under the close
+    // policy it is dropping the connection too (Bun, without telling why: 1006).
+    if (socket.nativeBackpressure && this.#context.limits.closeSlowPeers) return this.#overLimit();
+    this.#context.counters.dropped++;
     return status;
   }
 
@@ -231,7 +258,7 @@ export class ServerPeer<T = unknown> implements Peer<T> {
     try {
       this.#socket.close(code, reason);
     } catch { /* the socket is already gone */ }
-    this.#context.closed(this, code, reason);
+    this.#context.aborted(this, code, reason);
   }
 
   subscribe(topic: string): void {
@@ -254,7 +281,9 @@ export class ServerPeer<T = unknown> implements Peer<T> {
     if (this.#state >= CLOSING) return;
     this.#state = CLOSING;
     this.#sentClose = { code, reason };
-    this.#socket.close(code, reason);
+    try {
+      this.#socket.close(code, reason);
+    } catch { /* the socket is already gone; the runtime reports the close */ }
   }
 
   /**
@@ -269,7 +298,9 @@ export class ServerPeer<T = unknown> implements Peer<T> {
   terminate(): void {
     if (this.#state === CLOSED) return;
     this.#state = CLOSING;
-    this.#socket.terminate();
+    try {
+      this.#socket.terminate();
+    } catch { /* the socket is already gone */ }
   }
 
   /** Marks the peer open; called by the core when the runtime reports the open. */

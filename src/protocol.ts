@@ -1,5 +1,5 @@
 /**
- * The session wire format, version 1: JSON text frames, shared by the session server and the
+ * The session wire format, version 2: JSON text frames, shared by the session server and the
  * session client (this file imports nothing, so the client pulls in no server code). The
  * README's "Wire protocol" section is the specification; this is its code.
  *
@@ -7,17 +7,21 @@
  */
 
 /** The protocol version this code speaks. */
-export const VERSION = 1;
+export const VERSION = 2;
 
 /** The WebSocket subprotocol a session client offers, and a session server chooses. */
-export const SUBPROTOCOL = "wskit.session.v1";
+export const SUBPROTOCOL = "wskit.session.v2";
 
 /** A stream position: the stream's epoch and the offset of the last entry. */
 export type Position = [epoch: string, offset: number];
 
-/** Client to server. `q` is the per-session sequence number of sequenced frames. */
+/**
+ * Client to server. `q` is the per-session sequence number of sequenced frames; `hello`,
+ * `g` (send me stream `s` after position `p`: a gap to fill) and `bye` are not sequenced.
+ */
 export type ClientFrame =
   | { t: "hello"; v: number; sid?: string; streams?: Record<string, Position> }
+  | { t: "g"; s: string; p: Position }
   | { t: "e"; q: number; e: string; d?: unknown; b?: 1 }
   | { t: "r"; q: number; e: string; d?: unknown; b?: 1 }
   | { t: "j"; q: number; r: string }
@@ -25,7 +29,12 @@ export type ClientFrame =
   | { t: "res"; q: number; i: number; d?: unknown; b?: 1; err?: ErrorBody }
   | { t: "bye" };
 
-/** Server to client. `s` names a room stream (absent: the session's own), `o` the offset. */
+/**
+ * Server to client. `s` names a room stream (absent: the session's own), `o` the offset.
+ * `p` says that stream `s` holds entries up to `o` (a client behind it has a gap to fill);
+ * `lost` that the entries of `s` up to `o` that the client lacks can no longer be replayed;
+ * `epoch` that the store lost its history and every stream starts over in epoch `e`.
+ */
 export type ServerFrame =
   | {
     t: "welcome";
@@ -41,7 +50,10 @@ export type ServerFrame =
   | { t: "e"; s?: string; o: number; e: string; d?: unknown; b?: 1; x?: string }
   | { t: "r"; o: number; i: number; e: string; d?: unknown; b?: 1 }
   | { t: "res"; o: number; i: number; d?: unknown; b?: 1; err?: ErrorBody; pos?: Position }
-  | { t: "ack"; q: number };
+  | { t: "ack"; q: number }
+  | { t: "p"; s: string; o: number }
+  | { t: "lost"; s: string; o: number }
+  | { t: "epoch"; e: string };
 
 /** An error as it travels: what the handler chose to tell, never a stack. */
 export interface ErrorBody {

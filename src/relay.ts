@@ -37,8 +37,10 @@ export interface Relay {
    * Starts relaying; called once by the endpoint that owns the relay.
    *
    * @param deliver Receives what other instances publish (never this instance's own).
+   * @param restored Called when the link comes back after an outage, during which other
+   * instances' publishes may have been missed.
    */
-  start(deliver: RelayDeliver): void | Promise<void>;
+  start(deliver: RelayDeliver, restored?: () => void): void | Promise<void>;
   /** Hands a publish to the other instances. */
   publish(topic: string, data: string | Uint8Array): void;
   /** Health and counters. */

@@ -20,8 +20,12 @@ export interface SessionPublishOptions {
   self?: boolean;
 }
 
-/** Why a session ended. */
-export type EndReason = "closed" | "expired" | "shutdown";
+/**
+ * Why a session ended: its client said goodbye or `close()` was called (`"closed"`), its
+ * window passed while disconnected (`"expired"`), the server stopped (`"shutdown"`), or it
+ * was the oldest disconnected session when a new one needed its place (`"evicted"`).
+ */
+export type EndReason = "closed" | "expired" | "shutdown" | "evicted";
 
 /**
  * A client's session on the server: it outlives the client's connections within the window.
@@ -55,7 +59,13 @@ export interface Session<P extends Protocol = AnyProtocol, T = unknown> {
     payload: P["serverRequests"][K]["payload"],
     options?: RequestOptions,
   ): Promise<P["serverRequests"][K]["result"]>;
-  /** Adds the session to a room (no authorization: the server decides). */
+  /**
+   * Adds the session to a room (no authorization: the server decides).
+   *
+   * @throws {RemoteError} With code `"bad_room"` when the name is empty or longer than
+   * `limits.maxRoomNameBytes`, `"too_many_rooms"` when the session is in
+   * `limits.maxRoomsPerSession` rooms already (thrown from a handler, it reaches the client).
+   */
   join(room: string): void;
   /** Takes the session out of a room. */
   leave(room: string): void;
@@ -131,6 +141,56 @@ export interface SessionOptions<P extends Protocol, T> {
    * @default {10000}
    */
   helloTimeout?: number;
+  /** Bounds on what clients can make the server hold; see {@linkcode SessionLimits}. */
+  limits?: SessionLimits;
+}
+
+/**
+ * Bounds on what clients can make the session layer hold. Each has a default; a client past
+ * one gets an error answer or a close code that says which, never a crash.
+ */
+export interface SessionLimits {
+  /**
+   * Longest room name, in UTF-8 bytes; a longer join is refused with code `"bad_room"`.
+   *
+   * @default {128}
+   */
+  maxRoomNameBytes?: number;
+  /**
+   * Rooms one session may be in; a join past it is refused with code `"too_many_rooms"`.
+   *
+   * @default {64}
+   */
+  maxRoomsPerSession?: number;
+  /**
+   * Live sessions (connected, or waiting for their client within the window). A new session
+   * past it takes the place of the oldest disconnected one (which ends with reason
+   * `"evicted"`); when every session is connected, the new connection is closed with 1013.
+   *
+   * @default {10000}
+   */
+  maxSessions?: number;
+  /**
+   * New sessions per second, with one second of burst; past it a hello is answered with
+   * close code 1013 (try again later), which `SessionClient` retries with backoff.
+   *
+   * @default {1000}
+   */
+  maxSessionsPerSecond?: number;
+  /**
+   * Client frames a session holds received but not yet confirmed (handled, and their effects
+   * recorded by the store); past it the connection is closed with 1008. `SessionClient`
+   * never sends more than its `maxPending`, whose default is the same.
+   *
+   * @default {10000}
+   */
+  maxUnconfirmed?: number;
+  /**
+   * Bytes of those frames.
+   *
+   * @default {8388608}
+   */
+  maxUnconfirmedBytes?: number;
 }
 
 /**
@@ -170,4 +230,12 @@ export interface SessionStats {
   replayed: number;
   /** Client frames received twice (resent after a reconnect) and dropped. */
   duplicates: number;
+  /** Gaps a client asked to have filled from the store. */
+  fills: number;
+  /** Sessions ended to make room for new ones (`limits.maxSessions`). */
+  evicted: number;
+  /** Connections refused a session by `maxSessions` or `maxSessionsPerSecond`. */
+  refused: number;
+  /** Times a store write failed and a connection was closed with 1011 instead of confirming. */
+  storeFailures: number;
 }

@@ -59,6 +59,8 @@ import {
 } from "./session_client_events.ts";
 import { RemoteError } from "./session_errors.ts";
 import type { AnyProtocol, EventName, Protocol, RequestOptions } from "./session_types.ts";
+import { Outbox, type Outgoing, type Pending } from "./_session_outbox.ts";
+import { Streams } from "./_session_streams.ts";
 
 export * from "./session_client_events.ts";
 export { RemoteError } from "./session_errors.ts";
@@ -122,33 +124,31 @@ export interface SessionClientOptions
    * @default {10000}
    */
   requestTimeout?: number;
+  /**
+   * Milliseconds a gap in a stream (a frame that arrived ahead of its turn, say from another
+   * server instance) is waited for before the client asks the server to fill it.
+   *
+   * @default {250}
+   */
+  gapTimeout?: number;
+  /**
+   * Frames held while waiting for a gap to close; past it the client reconnects and resumes.
+   *
+   * @default {10000}
+   */
+  maxOutOfOrder?: number;
 }
 
-interface Outgoing {
-  q: number;
-  /** The frame after `{"t":"X","q":N`. */
-  rest: string;
-  t: "e" | "r" | "j" | "l" | "res";
-  event: string;
-  payload: unknown;
-  size: number;
-  sent: boolean;
-  /** The request waiting for the answer, if this is a request. */
-  pending?: Pending;
-}
-
-interface Pending {
-  resolve(value: unknown): void;
-  reject(error: unknown): void;
-  timer: ReturnType<typeof setTimeout> | undefined;
-  room?: string;
-}
+/** A frame that carries an offset in a stream. */
+type Ordered = Extract<ServerFrame, { o: number }>;
 
 const DEFAULTS = {
   maxPending: 10_000,
   maxPendingBytes: 8 * 1024 * 1024,
   helloTimeout: 10_000,
   requestTimeout: 10_000,
+  gapTimeout: 250,
+  maxOutOfOrder: 10_000,
 };
 
 /**
@@ -165,7 +165,6 @@ export class SessionClient<P extends Protocol = AnyProtocol> extends EventTarget
   #options: typeof DEFAULTS;
   #sid: string | undefined;
   #pid = "";
-  #epoch = "";
   #recovered = false;
   #hadSession = false;
   #ready = false;
@@ -173,11 +172,8 @@ export class SessionClient<P extends Protocol = AnyProtocol> extends EventTarget
   #replayLeft = 0;
   #welcome: { resumed: boolean; recovered: boolean } | undefined;
   #helloTimer: ReturnType<typeof setTimeout> | undefined;
-  #positions = new Map<string, Position>();
-  #seq = 0;
-  #outbox: Outgoing[] = [];
-  #outboxBytes = 0;
-  #pending = new Map<number, Pending>();
+  #streams: Streams<Ordered>;
+  #outbox: Outbox;
   #rooms = new Set<string>();
   #listeners = new Map<string, Set<(payload: unknown) => void>>();
   #handlers = new Map<string, (payload: unknown) => unknown>();
@@ -192,18 +188,41 @@ export class SessionClient<P extends Protocol = AnyProtocol> extends EventTarget
    */
   constructor(url: UrlProvider, options: SessionClientOptions = {}) {
     super();
-    const { maxPending, maxPendingBytes, helloTimeout, requestTimeout, ...socketOptions } = options;
+    const {
+      maxPending,
+      maxPendingBytes,
+      helloTimeout,
+      requestTimeout,
+      gapTimeout,
+      maxOutOfOrder,
+      ...socketOptions
+    } = options;
     this.#options = {
       maxPending: maxPending ?? DEFAULTS.maxPending,
       maxPendingBytes: maxPendingBytes ?? DEFAULTS.maxPendingBytes,
       helloTimeout: helloTimeout ?? DEFAULTS.helloTimeout,
       requestTimeout: requestTimeout ?? DEFAULTS.requestTimeout,
+      gapTimeout: gapTimeout ?? DEFAULTS.gapTimeout,
+      maxOutOfOrder: maxOutOfOrder ?? DEFAULTS.maxOutOfOrder,
     };
     for (const [name, value] of Object.entries(this.#options)) {
       if (!(value > 0)) {
         throw new RangeError(`Cannot configure the session: ${name} must be > 0, got ${value}`);
       }
     }
+    const o = this.#options;
+    this.#outbox = new Outbox(o.maxPending, o.maxPendingBytes);
+    this.#streams = new Streams<Ordered>(
+      {
+        deliver: (frame) => this.#deliver(frame),
+        fill: (stream, from) =>
+          this.socket.send(`{"t":"g","s":${JSON.stringify(stream)},"p":${JSON.stringify(from)}}`),
+        lost: () => this.dispatchEvent(new ResyncEvent("gap")),
+        stuck: (why) => this.socket.reconnect(why),
+      },
+      o.gapTimeout,
+      o.maxOutOfOrder,
+    );
     // The session keeps its own outbox (until confirmed), so the socket queues nothing.
     this.socket = new ReconnectingWebSocket(url, SUBPROTOCOL, {
       heartbeat: true,
@@ -237,7 +256,7 @@ export class SessionClient<P extends Protocol = AnyProtocol> extends EventTarget
 
   /** Messages sent or queued and not yet confirmed by the server. */
   get pending(): number {
-    return this.#outbox.length;
+    return this.#outbox.items.length;
   }
 
   /**
@@ -281,17 +300,20 @@ export class SessionClient<P extends Protocol = AnyProtocol> extends EventTarget
    * Joins a room: its events reach this client from now on, and after any reconnect (the
    * client joins again by itself if the server lost the session).
    *
-   * @throws {RemoteError} When the server refuses (code `"forbidden"`).
+   * @throws {RemoteError} When the server refuses (code `"forbidden"`, `"bad_room"` or
+   * `"too_many_rooms"`).
    */
   async join(room: string, options: RequestOptions = {}): Promise<void> {
     if (typeof room !== "string" || room === "") {
       throw new TypeError("Cannot join: the room name must be a non-empty string");
     }
     this.#rooms.add(room);
+    this.#streams.expect(room);
     try {
       await this.#call("j", "$join", room, `"r":${JSON.stringify(room)}}`, options, room);
     } catch (error) {
       this.#rooms.delete(room);
+      this.#streams.forget(room);
       throw error;
     }
   }
@@ -299,7 +321,7 @@ export class SessionClient<P extends Protocol = AnyProtocol> extends EventTarget
   /** Leaves a room. */
   async leave(room: string, options: RequestOptions = {}): Promise<void> {
     this.#rooms.delete(room);
-    this.#positions.delete(room);
+    this.#streams.forget(room);
     await this.#call("l", "$leave", room, `"r":${JSON.stringify(room)}}`, options);
   }
 
@@ -401,7 +423,7 @@ export class SessionClient<P extends Protocol = AnyProtocol> extends EventTarget
       // answer will find no taker.
       const cancel = (error: unknown) => {
         done();
-        this.#withdraw(entry);
+        this.#outbox.withdraw(entry);
         reject(error);
       };
       const onAbort = () => cancel(signal!.reason);
@@ -437,31 +459,6 @@ export class SessionClient<P extends Protocol = AnyProtocol> extends EventTarget
     });
   }
 
-  /** Forgets a pending request; never sent, it leaves the outbox and the rest is renumbered. */
-  #withdraw(entry: Pending): void {
-    for (const [q, p] of this.#pending) {
-      if (p === entry) this.#pending.delete(q);
-    }
-    const index = this.#outbox.findIndex((m) => m.pending === entry);
-    if (index < 0 || this.#outbox[index]!.sent) return;
-    const [removed] = this.#outbox.splice(index, 1);
-    this.#outboxBytes -= removed!.size;
-    this.#renumber(index, removed!.q);
-  }
-
-  /**
-   * Numbers the (unsent) outbox entries from `index` on from `first`; their pending
-   * requests move to the new numbers.
-   */
-  #renumber(index: number, first: number): void {
-    const moved = this.#outbox.slice(index);
-    for (const m of moved) if (m.pending) this.#pending.delete(m.q);
-    let q = first;
-    for (const m of moved) m.q = q++;
-    for (const m of moved) if (m.pending) this.#pending.set(m.q, m.pending);
-    this.#seq = q - 1;
-  }
-
   #enqueue(
     t: Outgoing["t"],
     event: string,
@@ -475,21 +472,11 @@ export class SessionClient<P extends Protocol = AnyProtocol> extends EventTarget
     }
     // frameRest is "{...}" for events and requests, and `..."}` for rooms: keep what follows "{".
     const rest = frameRest.startsWith("{") ? frameRest.slice(1) : frameRest;
-    const size = rest.length + 24;
-    if (
-      this.#outbox.length >= this.#options.maxPending ||
-      this.#outboxBytes + size > this.#options.maxPendingBytes
-    ) {
+    const m = this.#outbox.add(t, event, payload, rest, pending);
+    if (!m) {
       this.dispatchEvent(new SessionDropEvent("overflow", event));
       return "dropped";
     }
-    const m: Outgoing = { q: ++this.#seq, rest, t, event, payload, size, sent: false };
-    if (pending) {
-      m.pending = pending;
-      this.#pending.set(m.q, pending);
-    }
-    this.#outbox.push(m);
-    this.#outboxBytes += size;
     if (this.readyState === 1) {
       this.#transmit(m);
       return "sent";
@@ -504,11 +491,9 @@ export class SessionClient<P extends Protocol = AnyProtocol> extends EventTarget
 
   #hello(): void {
     this.#ready = false;
-    const streams: Record<string, Position> = {};
-    for (const [name, pos] of this.#positions) streams[name] = pos;
     const hello = this.#sid === undefined
       ? { t: "hello", v: VERSION }
-      : { t: "hello", v: VERSION, sid: this.#sid, streams };
+      : { t: "hello", v: VERSION, sid: this.#sid, streams: this.#streams.positions() };
     this.socket.send(JSON.stringify(hello));
     clearTimeout(this.#helloTimer);
     this.#helloTimer = setTimeout(
@@ -521,15 +506,14 @@ export class SessionClient<P extends Protocol = AnyProtocol> extends EventTarget
     clearTimeout(this.#helloTimer);
     this.#ready = false;
     this.#replayLeft = 0;
+    this.#streams.clear();
     if (this.socket.readyState !== ReconnectingWebSocket.CLOSED || this.#closed) return;
     // Closed for good: nothing will be confirmed any more.
     this.#closed = true;
-    for (const p of [...this.#pending.values()]) {
+    for (const p of [...this.#outbox.pending.values()]) {
       p.reject(new RemoteError("Cannot get an answer: the client is closed", { code: "closed" }));
     }
-    this.#pending.clear();
-    this.#outbox = [];
-    this.#outboxBytes = 0;
+    this.#outbox.clear();
     this.dispatchEvent(new CloseEvent("close", { code: 1000, reason: "closed", wasClean: true }));
   }
 
@@ -541,27 +525,49 @@ export class SessionClient<P extends Protocol = AnyProtocol> extends EventTarget
     if (!this.#ready) return this.#fault(`"${frame.t}" before the welcome`);
     switch (frame.t) {
       case "ack":
-        this.#confirm(frame.q);
+        this.#outbox.confirm(frame.q);
+        break;
+      case "p":
+        this.#streams.hint(frame.s, frame.o);
+        break;
+      case "lost":
+        this.#streams.lost(frame.s, frame.o);
+        break;
+      case "epoch":
+        if (this.#streams.restart(frame.e)) this.dispatchEvent(new ResyncEvent("not-recovered"));
         break;
       case "e":
-        if (this.#accept(frame.s ?? "", frame.o) && frame.x !== this.#pid) {
-          for (const fn of this.#listeners.get(frame.e) ?? []) {
-            try {
-              fn(frame.d);
-            } catch (error) {
-              this.#error(`a listener of "${frame.e}" failed`, error);
-            }
-          }
-        }
-        break;
       case "r":
-        if (this.#accept("", frame.o)) this.#answer(frame.i, frame.e, frame.d);
-        break;
       case "res":
-        if (this.#accept("", frame.o)) this.#resolved(frame.i, frame.d, frame.err, frame.pos);
+        this.#streams.offer(frame.t === "e" ? frame.s ?? "" : "", frame.o, frame);
         break;
     }
-    if (frame.t !== "ack" && this.#replayLeft > 0 && --this.#replayLeft === 0) this.#resumed();
+    if (
+      (frame.t === "e" || frame.t === "r" || frame.t === "res") && this.#replayLeft > 0 &&
+      --this.#replayLeft === 0
+    ) {
+      this.#resumed();
+    }
+  }
+
+  /** A frame in its turn. */
+  #deliver(frame: Ordered): void {
+    switch (frame.t) {
+      case "e":
+        if (frame.x === this.#pid) return;
+        for (const fn of this.#listeners.get(frame.e) ?? []) {
+          try {
+            fn(frame.d);
+          } catch (error) {
+            this.#error(`a listener of "${frame.e}" failed`, error);
+          }
+        }
+        return;
+      case "r":
+        return this.#answer(frame.i, frame.e, frame.d);
+      case "res":
+        return this.#resolved(frame.i, frame.d, frame.err, frame.pos);
+    }
   }
 
   #welcomed(w: Extract<ServerFrame, { t: "welcome" }>): void {
@@ -569,65 +575,17 @@ export class SessionClient<P extends Protocol = AnyProtocol> extends EventTarget
     const resumed = this.#sid !== undefined && w.sid === this.#sid;
     this.#sid = w.sid;
     this.#pid = w.pid;
-    this.#epoch = Object.values(w.streams)[0]?.[0] ?? this.#epoch;
+    const streams = this.#streams;
+    streams.epoch = Object.values(w.streams)[0]?.[0] ?? streams.epoch;
     this.#recovered = w.recovered;
     this.#ready = true;
     const unconfirmed: Unconfirmed[] = [];
     if (resumed) {
-      this.#confirm(w.q);
-      if (!w.recovered) {
-        this.#positions = new Map(Object.entries(w.streams));
-      }
+      this.#outbox.confirm(w.q);
+      if (!w.recovered) streams.reset(w.streams);
     } else {
-      this.#positions = new Map(Object.entries(w.streams));
-      // What was sent to the lost session may or may not have been handled: report it.
-      // What was never sent goes to the new session, after joining the rooms again.
-      const unsent: Outgoing[] = [];
-      for (const m of this.#outbox) {
-        if (m.pending) this.#pending.delete(m.q);
-        if (m.t === "res") continue; // an answer to the lost session's request: moot
-        if (!m.sent) {
-          unsent.push(m);
-          continue;
-        }
-        if (m.t === "j") {
-          // A join in flight is sent again below, with the other rooms.
-          m.pending?.resolve(undefined);
-          continue;
-        }
-        unconfirmed.push({ event: m.event, payload: m.payload });
-        m.pending?.reject(
-          new RemoteError(`Cannot confirm "${m.event}": the session was lost`, {
-            code: "session_lost",
-          }),
-        );
-      }
-      // Requests confirmed but unanswered by the lost session will never be answered.
-      for (const p of [...this.#pending.values()]) {
-        p.reject(
-          new RemoteError("Cannot get an answer: the session was lost", { code: "session_lost" }),
-        );
-      }
-      this.#pending.clear();
-      const rejoin: Outgoing[] = [];
-      if (this.#hadSession) {
-        for (const room of this.#rooms) {
-          if (unsent.some((m) => m.t === "j" && m.payload === room)) continue;
-          const rest = `"r":${JSON.stringify(room)}}`;
-          rejoin.push({
-            q: 0,
-            rest,
-            t: "j",
-            event: "$join",
-            payload: room,
-            size: rest.length + 24,
-            sent: false,
-          });
-        }
-      }
-      this.#outbox = [...rejoin, ...unsent];
-      this.#outboxBytes = this.#outbox.reduce((n, m) => n + m.size, 0);
-      this.#renumber(0, 1);
+      streams.reset(w.streams);
+      this.#newSession(unconfirmed);
     }
     this.#welcome = { resumed, recovered: w.recovered };
     const hadSession = this.#hadSession;
@@ -639,9 +597,68 @@ export class SessionClient<P extends Protocol = AnyProtocol> extends EventTarget
     if (w.n === 0) this.#resumed();
   }
 
+  /**
+   * The server does not know this client's session (any more): what was sent to the lost one
+   * may or may not have been handled (reported in `unconfirmed`); what was never sent goes to
+   * the new session, after joining the rooms again.
+   */
+  #newSession(unconfirmed: Unconfirmed[]): void {
+    const outbox = this.#outbox;
+    const unsent: Outgoing[] = [];
+    for (const m of outbox.items) {
+      if (m.t === "res") continue; // an answer to the lost session's request: moot
+      if (!m.sent) {
+        unsent.push(m);
+        continue;
+      }
+      if (m.t === "j") {
+        // A join in flight is sent again below, with the other rooms.
+        outbox.pending.delete(m.q);
+        m.pending?.resolve(undefined);
+        continue;
+      }
+      unconfirmed.push({ event: m.event, payload: m.payload });
+      outbox.pending.delete(m.q);
+      m.pending?.reject(
+        new RemoteError(`Cannot confirm "${m.event}": the session was lost`, {
+          code: "session_lost",
+        }),
+      );
+    }
+    // Requests confirmed but unanswered by the lost session will never be answered.
+    const unsentPending = new Set(unsent.map((m) => m.pending));
+    for (const p of [...outbox.pending.values()]) {
+      if (unsentPending.has(p)) continue;
+      p.reject(
+        new RemoteError("Cannot get an answer: the session was lost", { code: "session_lost" }),
+      );
+    }
+    outbox.pending.clear();
+    const rejoin: Outgoing[] = [];
+    if (this.#hadSession) {
+      for (const room of this.#rooms) {
+        if (unsent.some((m) => m.t === "j" && m.payload === room)) continue;
+        const rest = `"r":${JSON.stringify(room)}}`;
+        this.#streams.expect(room);
+        rejoin.push({
+          q: 0,
+          rest,
+          t: "j",
+          event: "$join",
+          payload: room,
+          size: rest.length + 24,
+          sent: false,
+          // Its answer says where the room stands; nobody else waits for it.
+          pending: { resolve() {}, reject() {}, timer: undefined, room },
+        });
+      }
+    }
+    outbox.replace([...rejoin, ...unsent]);
+  }
+
   /** The replay is over: send what is pending, in order, then announce the session open. */
   #resumed(): void {
-    for (const m of this.#outbox) {
+    for (const m of this.#outbox.items) {
       if (this.socket.readyState !== ReconnectingWebSocket.OPEN) return;
       this.#transmit(m);
     }
@@ -649,40 +666,13 @@ export class SessionClient<P extends Protocol = AnyProtocol> extends EventTarget
     this.dispatchEvent(new SessionOpenEvent(w.resumed, w.recovered));
   }
 
-  /** The server has handled everything up to `q`. */
-  #confirm(q: number): void {
-    let drop = 0;
-    while (drop < this.#outbox.length && this.#outbox[drop]!.q <= q) {
-      this.#outboxBytes -= this.#outbox[drop]!.size;
-      drop++;
-    }
-    if (drop > 0) this.#outbox.splice(0, drop);
-  }
-
-  /**
-   * Checks a frame's offset in its stream.
-   *
-   * @returns `false` for a duplicate (already seen).
-   */
-  #accept(stream: string, offset: number): boolean {
-    const pos = this.#positions.get(stream);
-    if (!pos) {
-      this.#positions.set(stream, [this.#epoch, offset]);
-      return true;
-    }
-    if (offset <= pos[1]) return false;
-    if (offset > pos[1] + 1) this.dispatchEvent(new ResyncEvent("gap"));
-    pos[1] = offset;
-    return true;
-  }
-
   #resolved(id: number, data: unknown, err: ErrorBody | undefined, pos?: Position): void {
-    const pending = this.#pending.get(id);
+    const pending = this.#outbox.pending.get(id);
     if (!pending) return;
-    this.#pending.delete(id);
+    this.#outbox.pending.delete(id);
     if (err) return pending.reject(RemoteError.from(err));
-    if (pending.room !== undefined && pos && this.#rooms.has(pending.room)) {
-      this.#positions.set(pending.room, [...pos] as Position);
+    if (pending.room !== undefined && this.#rooms.has(pending.room)) {
+      if (Array.isArray(pos)) this.#streams.base(pending.room, pos);
     }
     pending.resolve(data);
   }
@@ -691,13 +681,21 @@ export class SessionClient<P extends Protocol = AnyProtocol> extends EventTarget
     const handler = this.#handlers.get(event);
     const reply = (ok: boolean, value: unknown) => {
       const head = `"i":${id}`;
-      const rest = ok ? frameText(head, value ?? null) : `{${head},"err":${JSON.stringify(value)}}`;
+      let rest: string;
+      try {
+        rest = ok ? frameText(head, value ?? null) : `{${head},"err":${JSON.stringify(value)}}`;
+      } catch (error) {
+        // A result JSON cannot carry (a cycle, a BigInt): the server hears "Internal error".
+        this.#error(`the result of "${event}" cannot be sent`, error);
+        rest =
+          `{${head},"err":{"name":"RemoteError","message":"Internal error","code":"internal"}}`;
+      }
       this.#enqueue("res", event, value, rest);
     };
     if (!handler) {
       return reply(false, {
         name: "RemoteError",
-        message: `Cannot answer "${event}": the client has no handler for it`,
+        message: `Cannot answer "${event.slice(0, 40)}": the client has no handler for it`,
         code: "unknown_request",
       });
     }

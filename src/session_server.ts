@@ -39,26 +39,21 @@
 
 import type { Hooks } from "./hooks.ts";
 import type { Peer } from "./peer.ts";
-import { type ClientFrame, parseFrame, type Position, SUBPROTOCOL, VERSION } from "./protocol.ts";
-import {
-  Core,
-  type Link,
-  ownStream,
-  RELAYED_ROOM,
-  roomStream,
-  roomTopic,
-  ServerSession,
-  TAKEN,
-} from "./_session_core.ts";
+import { type ClientFrame, parseFrame, SUBPROTOCOL } from "./protocol.ts";
+import { Core, EPOCH, RELAYED_ROOM, TAKEN } from "./_session_core.ts";
+import { Dispatch, malformed } from "./_session_dispatch.ts";
+import { hello, HelloRefused } from "./_session_hello.ts";
+import type { Link } from "./_session_session.ts";
 import type { Session, SessionOptions, SessionServer } from "./session_api.ts";
-import { RemoteError } from "./session_errors.ts";
 import type { AnyProtocol, Protocol } from "./session_types.ts";
+import { utf8Length } from "./_utf8.ts";
 
 export type {
   EndReason,
   EventHandlers,
   RequestHandlers,
   Session,
+  SessionLimits,
   SessionOptions,
   SessionPublishOptions,
   SessionServer,
@@ -108,230 +103,56 @@ export function sessions<P extends Protocol = AnyProtocol, T = unknown>(
 ): SessionServer<P, T> {
   const opts = options as unknown as SessionOptions<AnyProtocol, T>;
   const core = new Core<T>(opts);
+  const dispatch = new Dispatch<T>(core);
   const plain = opts.plain;
-  const identify = opts.identify ?? (() => "");
   const helloTimeout = opts.helloTimeout ?? 10_000;
 
-  function protocolError(peer: Peer<T>, why: string): void {
-    if (peer.readyState < 2) peer.close(1002, why.slice(0, 120));
-  }
-
-  async function hello(link: Link<T>, frame: Extract<ClientFrame, { t: "hello" }>): Promise<void> {
-    const peer = link.peer;
-    if (frame.v !== VERSION) {
-      return protocolError(
-        peer,
-        `Cannot speak protocol version ${frame.v}: this server speaks ${VERSION}`,
-      );
-    }
-    const identity = identify(peer.data);
-    const sid = typeof frame.sid === "string" ? frame.sid : undefined;
-    let claimed = sid === undefined ? undefined : core.bySid.get(sid);
-    if (!claimed && sid !== undefined && core.store.loadSession) {
-      // Created on another instance: resume it here from the shared store.
-      const record = await core.store.loadSession(sid);
-      if (record && record.identity === identity && !core.bySid.has(sid)) {
-        claimed = new ServerSession<AnyProtocol, T>(core, identity, record.data as T, record);
-        claimed.expiresAt = Date.now() + core.maxAge; // until this connection attaches
-        core.bySid.set(claimed.sid, claimed);
-        core.byId.set(claimed.id, claimed);
-        core.startSweeping();
-        core.endpoint?.publish(TAKEN, claimed.sid);
-      }
-    }
-    // A session id of another identity resumes nothing: it is treated as unknown.
-    const resumed = claimed !== undefined && !claimed.ended && claimed.identity === identity;
-    const session = resumed
-      ? claimed!
-      : new ServerSession<AnyProtocol, T>(core, identity, peer.data);
-    const previous = session.link;
-    if (previous) {
-      // The client came back before its old connection was noticed dead.
-      previous.session = undefined;
-      if (previous.peer.readyState < 2) previous.peer.close(4000, "Session resumed elsewhere");
-    }
-    const streams: Record<string, Position> = {};
-    const own = ownStream(session.sid);
-    const names = ["", ...session.rooms];
-    const positions = await Promise.all(
-      names.map((name) => core.store.position(name === "" ? own : roomStream(name))),
-    );
-    names.forEach((name, i) => streams[name] = positions[i]!);
-    let replay: string[] = [];
-    let recovered = false;
-    if (resumed) {
-      const theirs = frame.streams ?? {};
-      const gaps = await Promise.all(names.map((name) => {
-        const from = theirs[name];
-        if (!Array.isArray(from)) return name === "" ? null : [];
-        return core.store.since(name === "" ? own : roomStream(name), from);
-      }));
-      recovered = gaps.every((g) => g !== null);
-      if (recovered) replay = gaps.flat() as string[];
-    }
-    if (peer.readyState !== 1 || link.session !== undefined) return;
-    if (!resumed) {
-      core.bySid.set(session.sid, session);
-      core.byId.set(session.id, session);
-    }
-    core.persist(session);
-    link.session = session;
-    session.link = link;
-    if (resumed) core.counts.resumed++;
-    if (recovered) core.counts.recovered++;
-    core.counts.replayed += replay.length;
-    session.expiresAt = Infinity;
-    session.acked = session.lastSeq;
-    peer.send(JSON.stringify({
-      t: "welcome",
-      v: VERSION,
-      sid: session.sid,
-      pid: session.id,
-      recovered,
-      q: session.lastSeq,
-      streams,
-      n: replay.length,
-    }));
-    for (const text of replay) peer.send(text);
-    for (const room of session.rooms) peer.subscribe(roomTopic(room));
-    const connect = opts.connect;
-    if (connect) core.run(session, () => connect(session, { resumed, recovered }));
-    const waiting = link.waiting;
-    link.waiting = undefined;
-    for (const text of waiting ?? []) handle(link, text);
-  }
-
   function handle(link: Link<T>, text: string): void {
+    const peer = link.peer;
     if (link.waiting) {
+      // A client says nothing between its hello and the welcome; a few frames are tolerated.
+      if (link.waiting.length >= MAX_WAITING) {
+        return close(peer, 1008, "Cannot hold more frames before the welcome");
+      }
       link.waiting.push(text);
       return;
     }
-    const peer = link.peer;
     const frame = parseFrame<ClientFrame>(text);
-    if (!frame) return protocolError(peer, "Cannot read the frame: not a session frame");
+    if (!frame) return close(peer, 1002, "Cannot read the frame: not a session frame");
+    const bad = malformed(frame);
+    if (bad) return close(peer, 1002, `Cannot read the frame: ${bad}`);
     const session = link.session;
     if (!session) {
-      if (frame.t !== "hello") return protocolError(peer, "Cannot proceed: expected hello first");
+      if (frame.t !== "hello") return close(peer, 1002, "Cannot proceed: expected hello first");
       clearTimeout(link.helloTimer);
       link.waiting = [];
-      hello(link, frame).catch((error) => {
-        core.report(null, error);
-        link.waiting = undefined;
-        if (peer.readyState < 2) peer.close(1011, "Session handshake failed");
-      });
+      hello(core, link, frame).then(
+        () => {
+          const waiting = link.waiting ?? [];
+          link.waiting = undefined;
+          for (const text of waiting) handle(link, text);
+        },
+        (error) => {
+          link.waiting = undefined;
+          if (error instanceof HelloRefused) return close(peer, error.code, error.message);
+          core.report(null, error);
+          close(peer, 1011, "Session handshake failed");
+        },
+      );
       return;
     }
-    if (frame.t === "bye") {
-      core.end(session, "closed");
-      return;
-    }
-    if (frame.t === "hello") return protocolError(peer, "Cannot say hello twice");
-    const q = (frame as { q?: unknown }).q;
-    if (typeof q !== "number" || !Number.isInteger(q)) {
-      return protocolError(peer, "Cannot read the frame: no sequence number");
-    }
-    if (q <= session.lastSeq) {
-      // A resend of something already processed: drop it, confirm again.
-      core.counts.duplicates++;
-      session.acked = 0;
-      core.scheduleAck(session);
-      return;
-    }
-    if (q !== session.lastSeq + 1) {
-      return protocolError(peer, `Cannot accept frame ${q}: expected ${session.lastSeq + 1}`);
-    }
-    session.lastSeq = q;
-    core.scheduleAck(session);
-    dispatch(session, frame);
-  }
-
-  function dispatch(session: ServerSession<AnyProtocol, T>, frame: ClientFrame): void {
     switch (frame.t) {
-      case "e": {
-        const handler = opts.events?.[frame.e];
-        if (!handler) {
-          core.report(session, new TypeError(`Cannot handle event "${frame.e}": no handler`));
-          return;
-        }
-        core.run(session, () => handler(session, frame.d));
+      case "bye":
+        core.end(session, "closed");
         return;
-      }
-      case "r": {
-        const handler = opts.requests?.[frame.e];
-        if (!handler) {
-          core.fail(session, frame.q, {
-            name: "RemoteError",
-            message: `Cannot answer "${frame.e}": the server has no handler for it`,
-            code: "unknown_request",
-          });
-          return;
-        }
-        answer(session, frame.q, () => handler(session, frame.d));
+      case "hello":
+        return close(peer, 1002, "Cannot say hello twice");
+      case "g":
+        dispatch.fill(link, frame.s, frame.p).catch((error) => core.report(session, error));
         return;
-      }
-      case "j": {
-        const room = frame.r;
-        const authorize = opts.join;
-        answer(session, frame.q, async () => {
-          if (typeof room !== "string" || room === "") {
-            throw new RemoteError("Cannot join: the room name is empty", { code: "bad_room" });
-          }
-          const ok = authorize ? await authorize(session, room) : true;
-          if (!ok) {
-            throw new RemoteError(`Cannot join "${room}": not allowed`, { code: "forbidden" });
-          }
-          const pos = await core.store.position(roomStream(room));
-          session.join(room);
-          return pos;
-        }, true);
-        return;
-      }
-      case "l":
-        session.leave(frame.r);
-        core.respond(session, frame.q, null);
-        return;
-      case "res": {
-        const pending = session.pending.get(frame.i);
-        if (!pending) return; // answered after its timeout, or after an abort
-        if (frame.err) pending.reject(RemoteError.from(frame.err));
-        else pending.resolve(frame.d);
-        return;
-      }
     }
-  }
-
-  /**
-   * Runs a request handler and answers with its result or its error. For a join the result
-   * is the room's position, sent as `pos` so that the client starts counting from it.
-   */
-  function answer(
-    session: ServerSession<AnyProtocol, T>,
-    id: number,
-    fn: () => unknown,
-    isJoin = false,
-  ): void {
-    let result: unknown;
-    try {
-      result = fn();
-    } catch (error) {
-      return void fail(session, id, error);
-    }
-    Promise.resolve(result).then(
-      (value) => {
-        if (isJoin) core.respond(session, id, null, value as Position);
-        else core.respond(session, id, value ?? null);
-      },
-      (error) => fail(session, id, error),
-    );
-  }
-
-  function fail(session: ServerSession<AnyProtocol, T>, id: number, error: unknown): void {
-    if (error instanceof RemoteError) {
-      core.fail(session, id, error.toBody());
-      return;
-    }
-    core.report(session, error);
-    core.fail(session, id, { name: "RemoteError", message: "Internal error", code: "internal" });
+    const why = dispatch.accept(session, frame, text.length);
+    if (why) close(peer, why.startsWith("Cannot hold") ? 1008 : 1002, why);
   }
 
   const hooks: Hooks<T> = {
@@ -359,6 +180,10 @@ export function sessions<P extends Protocol = AnyProtocol, T = unknown>(
           core.takenOver(data);
           return true;
         }
+        if (topic === EPOCH) {
+          core.noteEpoch(data, true);
+          return true;
+        }
         if (topic.startsWith(RELAYED_ROOM)) {
           core.relayedRoom(topic.slice(RELAYED_ROOM.length), data);
           return true;
@@ -366,15 +191,26 @@ export function sessions<P extends Protocol = AnyProtocol, T = unknown>(
       }
       return plain?.relayed?.(topic, data) ?? false;
     },
+    relayRestored() {
+      // What other instances published while the relay was down reached nobody here.
+      core.hintRooms(core.localRooms()).catch((error) => core.report(null, error));
+      plain?.relayRestored?.();
+    },
     async stop() {
       await core.close();
       await plain?.stop?.();
     },
     open(peer) {
       if (peer.protocol !== SUBPROTOCOL) return plain?.open?.(peer);
-      const link: Link<T> = { peer, session: undefined, helloTimer: undefined, waiting: undefined };
+      const link: Link<T> = {
+        peer,
+        session: undefined,
+        helloTimer: undefined,
+        waiting: undefined,
+        filling: false,
+      };
       link.helloTimer = setTimeout(
-        () => protocolError(peer, `Cannot wait longer than ${helloTimeout} ms for hello`),
+        () => close(peer, 1002, `Cannot wait longer than ${helloTimeout} ms for hello`),
         helloTimeout,
       );
       core.links.set(peer, link);
@@ -383,10 +219,7 @@ export function sessions<P extends Protocol = AnyProtocol, T = unknown>(
       const link = core.links.get(peer);
       if (!link) return plain?.message?.(peer, message);
       if (typeof message !== "string") {
-        if (peer.readyState < 2) {
-          peer.close(1003, "Cannot read binary frames: the session protocol is text");
-        }
-        return;
+        return close(peer, 1003, "Cannot read binary frames: the session protocol is text");
       }
       handle(link, message);
     },
@@ -397,12 +230,7 @@ export function sessions<P extends Protocol = AnyProtocol, T = unknown>(
       core.links.delete(peer);
       const session = link.session;
       if (!session || session.link !== link) return;
-      session.link = undefined;
-      clearTimeout(session.ackTimer);
-      session.ackTimer = undefined;
-      session.expiresAt = Date.now() + core.maxAge;
-      core.persist(session, core.maxAge);
-      core.startSweeping();
+      core.detach(session);
       const hook = opts.disconnect;
       if (hook) return core.run(session, () => hook(session, details)).then(() => {});
     },
@@ -427,4 +255,15 @@ export function sessions<P extends Protocol = AnyProtocol, T = unknown>(
     },
     close: () => core.close(),
   };
+}
+
+/** Frames a connection may send before its welcome (a `SessionClient` sends none). */
+const MAX_WAITING = 64;
+
+/** Closes a connection with a reason cut to what a close frame holds (123 bytes). */
+function close(peer: Peer<unknown>, code: number, reason: string): void {
+  if (peer.readyState >= 2) return;
+  let why = reason;
+  while (utf8Length(why) > 123) why = why.slice(0, Math.max(0, why.length - 8));
+  peer.close(code, why);
 }

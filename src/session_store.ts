@@ -27,11 +27,20 @@ export interface LogWindow {
    */
   maxCount?: number;
   /**
-   * Bytes of frames per stream.
+   * Bytes of frames per stream (counted as UTF-16 code units, one per ASCII character).
    *
    * @default {8388608}
    */
   maxBytes?: number;
+  /**
+   * Bytes of frames across every stream of the store: past it the oldest entries of the
+   * whole store go first, whatever their stream (a client that then needs them is told that
+   * it cannot recover them, never left with a silent gap). `RedisStore` leaves this to Redis
+   * (`maxmemory`).
+   *
+   * @default {67108864}
+   */
+  maxTotalBytes?: number;
 }
 
 /** A value or a promise of it: the in-memory store answers at once, a shared one later. */
@@ -44,10 +53,13 @@ export type Maybe<T> = T | Promise<T>;
 export interface SessionStore {
   /**
    * Appends the frame `prefix + offset + suffix` to `stream`, assigning the next offset.
+   * A store that may fail after it wrote (a network store) keeps `key` for the window: an
+   * append with a key it has already seen writes nothing and answers the first offset, so
+   * that a retried or re-handled write is recorded once.
    *
    * @returns The offset.
    */
-  append(stream: string, prefix: string, suffix: string): Maybe<number>;
+  append(stream: string, prefix: string, suffix: string, key?: string): Maybe<number>;
   /** The stream's current position: the epoch and the last offset (0 when empty). */
   position(stream: string): Maybe<Position>;
   /**
@@ -60,6 +72,12 @@ export interface SessionStore {
   drop(stream: string): Maybe<void>;
   /** Releases what the store holds open (connections, timers). */
   close(): Maybe<void>;
+  /**
+   * The epoch of the store's history as of its last answer, for a store that can lose its
+   * history while the application runs (a shared store whose server restarted empty): a
+   * change tells the session layer that every stream started over.
+   */
+  readonly epoch?: string | undefined;
   /**
    * Whether every instance of the application sees the same logs (a shared store such as
    * Redis): offsets are then the same everywhere and a session can resume on any instance.
@@ -94,14 +112,25 @@ export const DEFAULT_WINDOW: Required<LogWindow> = {
   maxAge: 120_000,
   maxCount: 10_000,
   maxBytes: 8 * 1024 * 1024,
+  maxTotalBytes: 64 * 1024 * 1024,
 };
+
+/** One entry, also a link in the store-wide list of entries from oldest to newest. */
+interface Entry {
+  offset: number;
+  at: number;
+  text: string;
+  log: Log;
+  older: Entry | undefined;
+  newer: Entry | undefined;
+}
 
 interface Log {
   /** Offset of the last entry appended. */
   last: number;
   /** Index in `entries` of the oldest entry still kept. */
   head: number;
-  entries: { offset: number; at: number; text: string }[];
+  entries: Entry[];
   bytes: number;
 }
 
@@ -129,22 +158,60 @@ export class MemoryStore implements SessionStore {
   #window: Required<LogWindow>;
   #logs = new Map<string, Log>();
   #now: () => number;
+  /** Every entry kept, oldest first, across streams: what goes when the store is full. */
+  #oldest: Entry | undefined;
+  #newest: Entry | undefined;
+  #bytes = 0;
 
   /**
    * Creates an empty store.
    *
-   * @param window How much history each stream keeps.
+   * @param window How much history each stream, and the whole store, keeps.
    * @param now The clock, for tests.
+   * @throws {RangeError} When a bound is not a positive number.
    */
   constructor(window: LogWindow = {}, now: () => number = Date.now) {
     this.#window = { ...DEFAULT_WINDOW, ...window };
+    for (const [name, value] of Object.entries(this.#window)) {
+      if (typeof value !== "number" || !(value > 0)) {
+        throw new RangeError(`Cannot configure the log window: ${name} must be > 0, got ${value}`);
+      }
+    }
     this.#now = now;
+  }
+
+  /** Bytes of frames held across every stream. */
+  get bytes(): number {
+    return this.#bytes;
   }
 
   #log(stream: string): Log {
     let log = this.#logs.get(stream);
     if (!log) this.#logs.set(stream, log = { last: 0, head: 0, entries: [], bytes: 0 });
     return log;
+  }
+
+  /** Takes the oldest entry of `log` out of it and out of the store-wide list. */
+  #evict(log: Log): void {
+    const entry = log.entries[log.head]!;
+    log.entries[log.head] = undefined as unknown as Entry; // let it go now, not at compaction
+    log.head++;
+    log.bytes -= entry.text.length;
+    this.#bytes -= entry.text.length;
+    this.#unlink(entry);
+    // Compact once the dead prefix is as long as what is kept.
+    if (log.head > 1024 && log.head * 2 > log.entries.length) {
+      log.entries = log.entries.slice(log.head);
+      log.head = 0;
+    }
+  }
+
+  #unlink(entry: Entry): void {
+    if (entry.older) entry.older.newer = entry.newer;
+    else this.#oldest = entry.newer;
+    if (entry.newer) entry.newer.older = entry.older;
+    else this.#newest = entry.older;
+    entry.older = entry.newer = undefined;
   }
 
   /** Evicts entries beyond the window, oldest first. */
@@ -155,28 +222,43 @@ export class MemoryStore implements SessionStore {
       const entry = log.entries[log.head]!;
       const count = log.entries.length - log.head;
       if (count <= w.maxCount && log.bytes <= w.maxBytes && entry.at >= oldest) break;
-      log.bytes -= entry.text.length;
-      log.head++;
+      this.#evict(log);
     }
-    // Compact once the dead prefix is as long as what is kept.
-    if (log.head > 1024 && log.head * 2 > log.entries.length) {
-      log.entries = log.entries.slice(log.head);
-      log.head = 0;
+  }
+
+  /** Evicts the store's oldest entries, whatever their stream, while it holds too much. */
+  #trimStore(): void {
+    while (this.#bytes > this.#window.maxTotalBytes && this.#oldest) {
+      this.#evict(this.#oldest.log);
     }
   }
 
   /**
-   * Appends `prefix + offset + suffix` to `stream`.
+   * Appends `prefix + offset + suffix` to `stream`. The key is not needed: an append in
+   * memory cannot fail after it wrote.
    *
    * @returns The new entry's offset.
    */
-  append(stream: string, prefix: string, suffix: string): number {
+  append(stream: string, prefix: string, suffix: string, _key?: string): number {
     const log = this.#log(stream);
     const offset = ++log.last;
     const text = prefix + offset + suffix;
-    log.entries.push({ offset, at: this.#now(), text });
+    const entry: Entry = {
+      offset,
+      at: this.#now(),
+      text,
+      log,
+      older: this.#newest,
+      newer: undefined,
+    };
+    if (this.#newest) this.#newest.newer = entry;
+    else this.#oldest = entry;
+    this.#newest = entry;
+    log.entries.push(entry);
     log.bytes += text.length;
+    this.#bytes += text.length;
     this.#trim(log);
+    this.#trimStore();
     return offset;
   }
 
@@ -210,11 +292,16 @@ export class MemoryStore implements SessionStore {
 
   /** Forgets a stream. */
   drop(stream: string): void {
+    const log = this.#logs.get(stream);
+    if (!log) return;
+    while (log.head < log.entries.length) this.#evict(log);
     this.#logs.delete(stream);
   }
 
   /** Forgets every stream. */
   close(): void {
     this.#logs.clear();
+    this.#oldest = this.#newest = undefined;
+    this.#bytes = 0;
   }
 }

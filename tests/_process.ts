@@ -3,7 +3,9 @@
  * servers, and the other runtime as a client.
  */
 
-import { deferred, within } from "./_wait.ts";
+import { assert, assertEquals } from "@std/assert";
+import { freePort } from "./_tcp.ts";
+import { deferred, waitFor, within } from "./_wait.ts";
 
 /** The repository root, as a path ending in "/". */
 export const root: string = decodeURIComponent(new URL("..", import.meta.url).pathname);
@@ -194,28 +196,22 @@ export interface RunningExample {
   child: Child;
   url: string;
   port: number;
-  /** Sends SIGTERM and waits for the process to exit; returns the exit code. */
-  stop(): Promise<number>;
+  /** Sends `signal` (default SIGTERM) and waits for the process to exit; returns the exit code. */
+  stop(signal?: "SIGTERM" | "SIGINT"): Promise<number>;
 }
 
-/** Starts `examples/<name>.ts` on `runtime` and waits for the line with its URL. */
-export async function startExample(
-  runtime: "deno" | "bun",
-  name: string,
-  args: string[] = [],
-): Promise<RunningExample> {
-  const [cmd, argv] = runArgs(runtime, `examples/${name}.ts`, args);
-  const child = spawn(cmd, argv);
+/** Waits for `child` to print a `ws://` or `http://` URL, then wraps it; kills it on failure. */
+async function running(child: Child, what: string, url: RegExp): Promise<RunningExample> {
   try {
-    const line = await child.waitForLine(/ws:\/\/\S+/, 15_000);
-    const url = /ws:\/\/\S+/.exec(line)![0];
+    const line = await child.waitForLine(url, 15_000);
+    const ws = url.exec(line)![0].replace(/^http/, "ws");
     return {
       child,
-      url,
-      port: Number(new URL(url).port),
-      async stop() {
-        child.kill("SIGTERM");
-        return await within(child.exited, `exit of ${name} on ${runtime}`, 10_000);
+      url: ws,
+      port: Number(new URL(ws).port),
+      async stop(signal = "SIGTERM") {
+        child.kill(signal);
+        return await within(child.exited, `exit of ${what}`, 10_000);
       },
     };
   } catch (error) {
@@ -223,4 +219,71 @@ export async function startExample(
     await child.exited;
     throw error;
   }
+}
+
+/** Starts `examples/<name>.ts` on `runtime` and waits for the line with its URL. */
+export function startExample(
+  runtime: "deno" | "bun",
+  name: string,
+  args: string[] = [],
+): Promise<RunningExample> {
+  const [cmd, argv] = runArgs(runtime, `examples/${name}.ts`, args);
+  return running(spawn(cmd, argv), `${name} on ${runtime}`, /ws:\/\/\S+/);
+}
+
+/**
+ * Runs `file` (from the repository root) with `deno serve` as the README says, on loopback and
+ * a free port; `parallel` runs two workers (even on a one-core machine). Resolves once every
+ * worker has printed a line ending in "ready": a worker still loading would miss a signal.
+ */
+export async function startServe(file: string, parallel: boolean): Promise<RunningExample> {
+  const args = ["serve", ...(parallel ? ["--parallel"] : []), "--allow-net"];
+  args.push("--host", "127.0.0.1", "--port", String(freePort()), `${root}${file}`);
+  const child = spawn(runtimeBin("deno"), args, parallel ? { DENO_JOBS: "2" } : {});
+  const what = `deno serve${parallel ? " --parallel" : ""} ${file}`;
+  const example = await running(child, what, /http:\/\/127\.0\.0\.1:\d+\//);
+  try {
+    const workers = parallel ? 2 : 1;
+    await waitFor(
+      () => child.lines.filter((l) => /ready$/.test(l)).length >= workers,
+      `${workers} worker(s) of ${what} to be ready`,
+      15_000,
+    );
+    return example;
+  } catch (error) {
+    child.kill("SIGKILL");
+    await child.exited;
+    throw error;
+  }
+}
+
+/** What an example prints when something still holds it after its shutdown (examples/_cli.ts). */
+const HELD = /^Cannot end by itself/;
+
+/** How a signalled process ended. */
+export interface Ended {
+  code: number;
+  /** Milliseconds from the signal to the exit. */
+  ms: number;
+  /** Whether it ended by itself: nothing held it after its shutdown. */
+  byItself: boolean;
+}
+
+/** Sends `signal` to `child` and waits (up to 10 s) for it to end. */
+export async function signalled(child: Child, signal: "SIGINT" | "SIGTERM"): Promise<Ended> {
+  const start = performance.now();
+  child.kill(signal);
+  const code = await within(child.exited, `the exit after ${signal}`, 10_000);
+  return {
+    code,
+    ms: Math.round(performance.now() - start),
+    byItself: !child.lines.some((l) => HELD.test(l)),
+  };
+}
+
+/** Asserts that `child` ended by itself with exit code 0; shows its output otherwise. */
+export function assertEndedByItself(child: Child, ended: Ended): void {
+  const output = `its output:\n${child.lines.join("\n")}`;
+  assertEquals(ended.code, 0, `the exit code; ${output}`);
+  assert(ended.byItself, `something held the process after its shutdown; ${output}`);
 }

@@ -13,13 +13,18 @@ export interface RedisServer {
   readonly url: string;
   /** Kills it at once (SIGKILL), as a crash would. */
   kill(): Promise<void>;
-  /** Starts it again on the same port. */
+  /** Starts it again on the same port (with its data, if it persists). */
   restart(): Promise<void>;
   /** Stops it for good. */
   stop(): Promise<void>;
 }
 
-async function launch(port: number): Promise<Child> {
+async function launch(port: number, dir: string | undefined): Promise<Child> {
+  // With a directory: every write in an append-only file, synced before Redis answers, so
+  // that a SIGKILL loses nothing; without: nothing on disk, a restart starts empty.
+  const persistence = dir
+    ? ["--dir", dir, "--appendonly", "yes", "--appendfsync", "always"]
+    : ["--appendonly", "no"];
   const child = spawn("redis-server", [
     "--port",
     String(port),
@@ -27,8 +32,7 @@ async function launch(port: number): Promise<Child> {
     "127.0.0.1",
     "--save",
     "",
-    "--appendonly",
-    "no",
+    ...persistence,
     "--protected-mode",
     "no",
   ]);
@@ -40,13 +44,14 @@ async function launch(port: number): Promise<Child> {
  * Starts a Redis server on a free port. The port is found by binding port 0 and letting go
  * of it, so another process may take it first: then it tries another, up to three times.
  */
-export async function startRedis(): Promise<RedisServer> {
+export async function startRedis(options: { persist?: boolean } = {}): Promise<RedisServer> {
+  const dir = options.persist ? await tempDir() : undefined;
   let port = 0;
   let child: Child | undefined;
   for (let attempt = 1; !child; attempt++) {
     port = freePort();
     try {
-      child = await launch(port);
+      child = await launch(port, dir);
     } catch (error) {
       if (attempt === 3) throw error;
     }
@@ -63,8 +68,23 @@ export async function startRedis(): Promise<RedisServer> {
     kill,
     async restart() {
       await kill();
-      child = await launch(port);
+      child = await launch(port, dir);
     },
-    stop: kill,
+    async stop() {
+      await kill();
+      if (dir) await removeDir(dir);
+    },
   };
+}
+
+/** A fresh temporary directory (made by `mktemp`, so that both runtimes do it one way). */
+async function tempDir(): Promise<string> {
+  const child = spawn("mktemp", ["-d", "-t", "wskit-redis-XXXXXX"]);
+  const line = await child.waitForLine(/\//, 5_000);
+  await within(child.exited, "mktemp to exit");
+  return line.trim();
+}
+
+async function removeDir(path: string): Promise<void> {
+  await within(spawn("rm", ["-rf", path]).exited, "rm to exit");
 }

@@ -1,5 +1,6 @@
 /** A recording WebSocket client for tests, on the runtime's own `WebSocket`. */
 
+import { SUBPROTOCOL, VERSION } from "../src/protocol.ts";
 import { deferred, within } from "./_wait.ts";
 
 /** A message as the test client records it: text as string, binary as bytes. */
@@ -81,4 +82,25 @@ export class TestClient {
     if (this.ws.readyState < WebSocket.CLOSING) this.ws.close(code, reason);
     return await within(this.closed, "the close event");
   }
+}
+
+/** What a session server's welcome carries that the tests read. */
+export interface Welcome {
+  sid: string;
+  pid: string;
+  recovered: boolean;
+  q: number;
+}
+
+/**
+ * A raw connection in the session subprotocol that has said hello (with `hello`'s extra
+ * fields, such as a `sid` to resume), and the server's welcome.
+ */
+export async function helloSession(
+  url: string,
+  hello: Record<string, unknown> = {},
+): Promise<[TestClient, Welcome]> {
+  const raw = await TestClient.connect(url, SUBPROTOCOL);
+  raw.send(JSON.stringify({ t: "hello", v: VERSION, ...hello }));
+  return [raw, await raw.json<Welcome & Record<string, unknown>>()];
 }

@@ -16,6 +16,7 @@ import { TestClient } from "./_ws.ts";
 
 const ARTIFACTS = `${root}tests/artifacts`;
 const PAYLOAD = `<img src=x onerror="window.__pwned=1">`;
+const TAKEN = "Cannot use the name: someone online goes by it";
 
 test("the committed browser build of the client is up to date with src/", async () => {
   // Always Deno's bundler (the build's one source), whichever runtime runs the suite.
@@ -173,6 +174,31 @@ for (const runtime of ["deno", "bun"] as const) {
           assert(await page.evaluate(`document.documentElement.scrollWidth <= innerWidth`));
         }
 
+        // A name someone online goes by is refused, and the page says why: on a rename (the
+        // field goes back to the name one has) and at connect, where a page that asks for it
+        // (a name kept from an earlier visit) comes in as a guest instead.
+        await grace.type("name", "ADA");
+        await grace.pressEnter();
+        await said(grace, "system", TAKEN);
+        await grace.waitFor(`document.getElementById("name").value === "grace"`, "grace again");
+        const eve = await browser.newPage("eve", { width: 390, height: 844, mobile: true });
+        await eve.send("Page.addScriptToEvaluateOnNewDocument", {
+          source:
+            `if (location.protocol === "http:") localStorage.setItem("wskit-chat-name", "Ada")`,
+        });
+        await eve.goto(url);
+        await said(eve, "system", TAKEN);
+        await connected(eve);
+        const welcome = await entry(
+          eve,
+          "the guest's welcome",
+          (e) => e.text.startsWith("Welcome"),
+        );
+        const guest = /^Welcome! You are (guest-\d+): pick a name above\.$/.exec(welcome.text)?.[1];
+        assert(guest, `eve came in as a guest: ${welcome.text}`);
+        await eve.goto("about:blank"); // leaves: the page says goodbye
+        await said(ada, "system", `${guest} left`);
+
         // Both ways; one's own messages are told apart from the others'.
         await send(ada, "Hi Grace! Is the build green?");
         await said(grace, "theirs", "Hi Grace! Is the build green?", "ada");
@@ -307,11 +333,15 @@ for (const runtime of ["deno", "bun"] as const) {
         await said(ada, "theirs", "Back online.", "grace");
 
         // No exceptions and no console errors. While the server was down, Chromium logged
-        // each refused reconnect attempt as a network error ("WebSocket connection to ...
-        // failed: ... ERR_CONNECTION_REFUSED"): those, and only those, are expected.
+        // each refused reconnect attempt as a network error: "WebSocket connection to
+        // 'ws://127.0.0.1:P/?name=ada' failed: Error in connection establishment:
+        // net::ERR_CONNECTION_REFUSED", with " (http://127.0.0.1:P/client.js)", the script
+        // that opened it, appended by tests/_cdp.ts. Those, and only those, are expected.
+        const host = `127\\.0\\.0\\.1:${chat.port}`;
         const refused = new RegExp(
-          `^WebSocket connection to 'ws://127\\.0\\.0\\.1:${chat.port}/' failed: ` +
-            `Error in connection establishment: net::ERR_CONNECTION_REFUSED`,
+          `^WebSocket connection to 'ws://${host}/(\\?name=(ada|grace))?' failed: ` +
+            `Error in connection establishment: net::ERR_CONNECTION_REFUSED` +
+            `( \\(http://${host}/client\\.js\\))?$`,
         );
         const expected = (p: PageProblem) =>
           p.kind === "log" && p.source === "network" && refused.test(p.text) &&

@@ -2,7 +2,7 @@
 // every client (the sender included), and refused input.
 
 import { assertEquals, assertRejects } from "@std/assert";
-import { CHAT_RATE_LIMIT, chatApp, MAX_TEXT } from "../examples/chat_room.ts";
+import { CHAT_RATE_LIMIT, chatApp, MAX_TEXT, ROOM } from "../examples/chat_room.ts";
 import type { ChatProtocol } from "../examples/chat_protocol.ts";
 import { RemoteError, serve, SessionClient } from "../mod.ts";
 import { startProxy } from "./_proxy.ts";
@@ -193,6 +193,24 @@ test("chat: a page that loses its connection for a few seconds misses no message
     c.close();
     await plain.close();
     proxy.close();
+    await server.close();
+  }
+});
+
+test("chat: a page may ask to join the chat's own room, and no other", async () => {
+  const server = await serve(chatApp().hooks, { port: 0 });
+  const { c, events } = sessionClient(server.url, "ada");
+  try {
+    await waitFor(() => events.includes("welcome ada 1"), "ada's welcome");
+    for (const room of ["lobby", "chat/plain", "Chat", "admin", "__proto__"]) {
+      const refused = await assertRejects(() => c.join(room), RemoteError, undefined, room);
+      assertEquals(refused.code, "forbidden", room);
+    }
+    await c.join(ROOM);
+    assertEquals(await c.request("say", { text: "still here", ref: 1 }), null);
+    await waitFor(() => events.includes("message ada: still here (own 1)"), "ada's own message");
+  } finally {
+    c.close();
     await server.close();
   }
 });

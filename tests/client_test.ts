@@ -451,6 +451,76 @@ test("for await yields messages but never the heartbeat pong, and ends with clos
   });
 });
 
+test("heartbeat: send() notices a ping past its deadline even when the timer is late", async () => {
+  // A server that never says anything: to the client the link may be half-open.
+  const pings: number[] = [];
+  const received: string[] = [];
+  await withServer({
+    message(_peer, m) {
+      if (m === "mute ping") pings.push(Date.now());
+      else received.push(m as string);
+    },
+  }, async (server) => {
+    // The timer that would notice the dead link is not due during the test, as in a
+    // background tab whose timers the browser throttles to once a minute or less.
+    const timeout = 60_000;
+    const [client, rec] = connect(server.url, {
+      heartbeat: { interval: 20, timeout, ping: "mute ping", pong: "mute pong" },
+    });
+    await rec.next("open", 1);
+    await waitFor(() => pings.length === 1, "a ping the server does not answer");
+    assertEquals(client.send("before the deadline"), "sent", "a ping pending is no verdict");
+    await waitFor(() => received.length === 1, "the message at the server");
+    // Throttled timers: the clock runs on while the timer waits. Only the clock moves here.
+    const realNow = Date.now;
+    let status;
+    Date.now = () => realNow() + timeout + 1;
+    try {
+      status = client.send("after the deadline");
+    } finally {
+      Date.now = realNow;
+    }
+    assertEquals(status, "queued", "the link is dead: the message waits for the next one");
+    assertEquals(rec.of("close").map((e) => [e.code, e.reason, e.wasClean]), [
+      [1006, "heartbeat timeout", false],
+    ]);
+    await rec.next("open", 2);
+    await waitFor(() => received.length === 2, "the queued message, over the new link");
+    assertEquals(received, ["before the deadline", "after the deadline"]);
+  });
+});
+
+test("heartbeat: any message is a sign of life; data without pongs keeps the link up", async () => {
+  const pings: number[] = [];
+  const feeds = new Map<string, ReturnType<typeof setInterval>>();
+  await withServer({
+    // Sends data on its own every 50 ms and never answers a ping.
+    open(peer) {
+      let n = 0;
+      feeds.set(peer.id, setInterval(() => peer.send(`data ${n++}`), 50));
+    },
+    message(_peer, m) {
+      if (m === "mute ping") pings.push(Date.now());
+    },
+    close(peer) {
+      clearInterval(feeds.get(peer.id));
+      feeds.delete(peer.id);
+    },
+  }, async (server) => {
+    // A ping goes out 20 ms after each message and is never answered; the next data, 30 ms
+    // later, must count as the answer. Unanswered, the link would be dropped after 1 s.
+    const [client, rec] = connect(server.url, {
+      heartbeat: { interval: 20, timeout: 1000, ping: "mute ping", pong: "mute pong" },
+    });
+    await rec.next("open", 1);
+    await rec.messagesAtLeast(40, 15_000); // 2 s of data: twice the timeout
+    assertEquals(rec.of("close").length, 0, "never declared dead");
+    assert(pings.length >= 10, `${pings.length} pings went unanswered meanwhile`);
+    assertEquals(rec.messages.slice(0, 3), ["data 0", "data 1", "data 2"]);
+    await shut(client, rec);
+  });
+});
+
 test("online/visible make a pending reconnect happen now; offline marks the link down", async () => {
   await withServer(echo, async (server) => {
     const env = new EventTarget() as EventTarget & { visibilityState: string };

@@ -4,7 +4,7 @@
 
 import { assertEquals, assertStringIncludes } from "@std/assert";
 import { test } from "./_harness.ts";
-import { startExample } from "./_process.ts";
+import { assertEndedByItself, signalled, startExample } from "./_process.ts";
 import { rawHttp, upgradeRequest } from "./_tcp.ts";
 import { within } from "./_wait.ts";
 import { TestClient } from "./_ws.ts";
@@ -36,17 +36,26 @@ for (const runtime of ["deno", "bun"] as const) {
     { timeout: 30_000 },
   );
 
-  test(`examples/echo.ts --hello on ${runtime} says "Hello?" every second`, async () => {
-    const echo = await startExample(runtime, "echo", ["--port", "0", "--hello"]);
-    try {
-      const c = await TestClient.connect(echo.url);
-      assertEquals(await c.next(3_000), "Hello?");
-      assertEquals(await c.next(3_000), "Hello?");
-      await c.close();
-    } finally {
-      await echo.stop();
-    }
-  }, { timeout: 30_000 });
+  test(
+    `examples/echo.ts --hello on ${runtime} says "Hello?" every second, and stops when the ` +
+      `client leaves: nothing holds the process at SIGTERM`,
+    async () => {
+      const echo = await startExample(runtime, "echo", ["--port", "0", "--hello"]);
+      try {
+        const c = await TestClient.connect(echo.url);
+        assertEquals(await c.next(3_000), "Hello?");
+        assertEquals(await c.next(3_000), "Hello?");
+        await c.close();
+        // A timer left running for the departed client would keep the process alive after
+        // the shutdown, and the example would say so.
+        assertEndedByItself(echo.child, await signalled(echo.child, "SIGTERM"));
+      } finally {
+        echo.child.kill("SIGKILL");
+        await echo.child.exited;
+      }
+    },
+    { timeout: 30_000 },
+  );
 
   test(
     `examples/chat.ts on ${runtime}: four clients get welcome, join, leave, every message`,

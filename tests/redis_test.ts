@@ -4,15 +4,15 @@
 import { assert, assertEquals, assertInstanceOf } from "@std/assert";
 import { type Hooks, serve, type Server } from "../mod.ts";
 import { encodeCommand, RespError, RespParser } from "../src/relay/_resp.ts";
-import { RedisRelay, RedisStore } from "../src/relay/redis.ts";
+import { RedisRelay, type RedisRelayOptions, RedisStore } from "../src/relay/redis.ts";
 import { SessionClient } from "../src/session_client.ts";
 import { sessions } from "../src/session_server.ts";
 import { test } from "./_harness.ts";
-import { startExample } from "./_process.ts";
-import { startProxy } from "./_proxy.ts";
+import { type RunningExample, startExample } from "./_process.ts";
+import { type Proxy, type ProxyOptions, startProxy } from "./_proxy.ts";
 import { type RedisServer, startRedis } from "./_redis.ts";
 import { waitFor } from "./_wait.ts";
-import { TestClient } from "./_ws.ts";
+import { type Received, TestClient } from "./_ws.ts";
 import type { TestProtocol } from "./fixtures/session_protocol.ts";
 
 const REDIS = { requires: ["redis-server"], timeout: 40_000 };
@@ -47,13 +47,21 @@ const room: Hooks = {
   message: (peer, m) => peer.publish("room", m, { self: true }),
 };
 
+/** Two instances of the room on `redis`; when they cannot connect, nothing is left running. */
 async function twoInstances(redis: RedisServer): Promise<[Server, Server]> {
   const a = await serve(room, { port: 0, relay: new RedisRelay({ url: redis.url, settle: 50 }) });
   const b = await serve(room, { port: 0, relay: new RedisRelay({ url: redis.url, settle: 50 }) });
-  await waitFor(
-    () => a.stats().relay!.connected && b.stats().relay!.connected,
-    "both relays connected",
-  );
+  try {
+    await waitFor(
+      () => a.stats().relay!.connected && b.stats().relay!.connected,
+      "both relays connected",
+    );
+  } catch (error) {
+    await a.close();
+    await b.close();
+    await redis.stop();
+    throw error;
+  }
   return [a, b];
 }
 
@@ -170,6 +178,194 @@ test("redis store: offsets, replay from a position, and eviction tell the truth"
   }
 }, REDIS);
 
+/** Two instances of the room, a cut off from Redis at will, and a client of the other. */
+interface OneSideOutage {
+  /** Reaches Redis through a proxy. */
+  a: Server;
+  /** Reaches Redis directly, and stays subscribed throughout. */
+  b: Server;
+  proxy: Proxy;
+  /** A client of b, which has received "before" from a. */
+  onB: TestClient;
+  /** Takes Redis away from a, and returns once a keeps its publishes in the buffer. */
+  outage(): Promise<void>;
+  /** What reached b's client from publishes that start with `prefix`. */
+  got(prefix: string): Received[];
+}
+
+/** Runs `body` with a fresh Redis and a {@linkcode OneSideOutage}, closing all afterwards. */
+async function withOneSideOutage(
+  options: RedisRelayOptions,
+  proxyOptions: ProxyOptions,
+  body: (t: OneSideOutage) => Promise<void>,
+): Promise<void> {
+  const redis = await startRedis();
+  // Refusing a's connections takes Redis away from a alone.
+  const proxy = startProxy(redis.port, proxyOptions);
+  const url = `redis://127.0.0.1:${proxy.port}`;
+  const a = await serve(room, { port: 0, relay: new RedisRelay({ ...options, url }) });
+  const b = await serve(room, { port: 0, relay: new RedisRelay({ ...options, url: redis.url }) });
+  let onB: TestClient | undefined;
+  try {
+    await waitFor(() => a.stats().relay!.connected && b.stats().relay!.connected, "relays");
+    onB = await TestClient.connect(b.url);
+    await waitFor(() => b.stats().peers === 1, "b's peer");
+    a.publish("room", "before");
+    assertEquals(await onB.next(), "before");
+    const client = onB;
+    await body({
+      a,
+      b,
+      proxy,
+      onB,
+      async outage() {
+        proxy.refuse(true);
+        await waitFor(() => !a.stats().relay!.connected, "a to see the outage");
+        // The publishing link may notice a moment after the subscribing one: probe until a
+        // publish stays in the buffer (a probe sent into the dying link is lost, and counted).
+        for (let probes = 1; a.stats().relay!.buffered === 0; probes++) {
+          if (probes > 200) throw new Error("Cannot see the outage: publishes still go out");
+          a.publish("room", "probe");
+          if (a.stats().relay!.buffered === 0) await new Promise((r) => setTimeout(r, 5));
+        }
+      },
+      got: (prefix) => client.messages.filter((m) => (m as string).startsWith(prefix)),
+    });
+  } finally {
+    await onB?.close();
+    await a.close();
+    await b.close();
+    proxy.close();
+    await redis.stop();
+  }
+}
+
+test(
+  "redis relay: publishes buffered while Redis is away go out settle ms after the link is back, all of them, in order",
+  async () => {
+    const settle = 400;
+    // When a's publishing connection was accepted, and when it sent its first PUBLISH.
+    const publishes: { acceptedAt: number; at: number }[] = [];
+    const onUpstream: ProxyOptions["onUpstream"] = (conn, data) => {
+      if (new TextDecoder().decode(data).includes("PUBLISH")) {
+        publishes.push({ acceptedAt: conn.acceptedAt, at: Date.now() });
+      }
+    };
+    await withOneSideOutage({ settle }, { onUpstream }, async (t) => {
+      await t.outage();
+      const N = 50;
+      for (let i = 0; i < N; i++) t.a.publish("room", `during ${i}`);
+      assertEquals(t.a.stats().relay!.buffered, N + 1, "the probe, then the N");
+      const sentBefore = publishes.length;
+      t.proxy.refuse(false);
+      await waitFor(() => t.got("during").length === N, `the ${N} buffered publishes at b`, 15_000);
+      assertEquals(t.got("during"), Array.from({ length: N }, (_, i) => `during ${i}`));
+      assertEquals(t.a.stats().relay!.buffered, 0);
+      const flush = publishes[sentBefore]!;
+      const waited = flush.at - flush.acceptedAt;
+      console.log(
+        `relay: the buffer went out ${waited} ms after the link was back (settle ${settle})`,
+      );
+      // The proxy accepts a moment before the relay sees its connection: a little slack.
+      assert(waited >= settle - 50, `sent ${waited} ms after the link was back, not ${settle}`);
+      t.a.publish("room", "after");
+      assertEquals(await t.onB.until((m) => m === "after"), "after");
+    });
+  },
+  REDIS,
+);
+
+test(
+  "redis relay: past maxBuffered, publishes made during an outage are dropped and counted",
+  async () => {
+    await withOneSideOutage({ settle: 20, maxBuffered: 5 }, {}, async (t) => {
+      await t.outage();
+      const dropped = t.a.stats().relay!.dropped; // probes lost in the dying link, if any
+      for (let i = 0; i < 8; i++) t.a.publish("room", `during ${i}`);
+      assertEquals(t.a.stats().relay!.buffered, 5, "the probe and 4 publishes");
+      assertEquals(t.a.stats().relay!.dropped - dropped, 4);
+      t.proxy.refuse(false);
+      await waitFor(() => t.a.stats().relay!.buffered === 0, "the buffer sent", 15_000);
+      t.a.publish("room", "after");
+      await t.onB.until((m) => m === "after", 15_000);
+      assertEquals(t.got("during"), ["during 0", "during 1", "during 2", "during 3"]);
+    });
+  },
+  REDIS,
+);
+
+test("redis store: entries older than maxAge are not replayed, younger ones are", async () => {
+  const redis = await startRedis();
+  const maxAge = 300;
+  const store = new RedisStore({ url: redis.url, prefix: "age", window: { maxAge } });
+  try {
+    const [epoch] = await store.position("r:x");
+    for (let i = 1; i <= 3; i++) await store.append("r:x", `{"o":`, "}");
+    const written = Date.now();
+    assertEquals(await store.since("r:x", [epoch, 1]), ['{"o":2}', '{"o":3}'], "young: replayed");
+    // The store reads the wall clock: the entries have to grow old for real.
+    await waitFor(() => Date.now() > written + maxAge + 10, "the entries to pass maxAge", 5_000);
+    assertEquals(await store.since("r:x", [epoch, 1]), null, "older than maxAge: not recoverable");
+    assertEquals(await store.since("r:x", [epoch, 3]), [], "nothing missed: nothing to replay");
+    await store.append("r:x", `{"o":`, "}");
+    assertEquals(await store.since("r:x", [epoch, 3]), ['{"o":4}'], "a young entry after old ones");
+    assertEquals(await store.since("r:x", [epoch, 2]), null, "a gap that starts with an old one");
+  } finally {
+    await store.close();
+    await redis.stop();
+  }
+}, REDIS);
+
+test(
+  "redis sessions: room history older than the store's maxAge: resumed, but recovered false",
+  async () => {
+    const redis = await startRedis();
+    const maxAge = 300;
+    const app = sessions<TestProtocol, { user: string }>({
+      identify: () => "ada",
+      // The session waits for its client far longer than the room history lasts.
+      window: { maxAge: 60_000 },
+      store: new RedisStore({ url: redis.url, prefix: "aged", window: { maxAge } }),
+      error: () => {},
+    });
+    const server = await serve(app.hooks, { port: 0 });
+    const proxy = startProxy(server.port);
+    const client = new SessionClient<TestProtocol>(`ws://127.0.0.1:${proxy.port}/`, {
+      minDelay: 10,
+      maxDelay: 50,
+      heartbeat: false,
+    });
+    const opens: { resumed: boolean; recovered: boolean }[] = [];
+    client.addEventListener("open", (e) => opens.push(e));
+    const got: number[] = [];
+    client.on("tick", ({ n }) => void got.push(n));
+    try {
+      await client.join("feed");
+      app.publish("feed", "tick", { n: 1 });
+      await waitFor(() => got.length === 1, "the first tick");
+      proxy.down(true);
+      proxy.cut();
+      await waitFor(() => [...app.sessions.values()][0]?.connected === false, "the disconnect");
+      app.publish("feed", "tick", { n: 2 });
+      const published = Date.now();
+      await waitFor(() => Date.now() > published + maxAge + 10, "the tick to pass maxAge", 5_000);
+      proxy.down(false);
+      await waitFor(() => opens.length === 2, "the reconnect", 10_000);
+      assertEquals(
+        { resumed: opens[1]!.resumed, recovered: opens[1]!.recovered },
+        { resumed: true, recovered: false },
+      );
+      assertEquals(got, [1], "no silent replay of what aged out");
+    } finally {
+      client.close();
+      proxy.close();
+      await server.close();
+      await redis.stop();
+    }
+  },
+  REDIS,
+);
+
 test(
   "redis sessions: a client moved from instance A to instance B resumes with no gap",
   async () => {
@@ -246,10 +442,15 @@ test(
   "examples/chat.ts --redis: a Deno and a Bun instance share the room, once, in order per sender",
   async () => {
     const redis = await startRedis();
-    const onDeno = await startExample("deno", "chat", ["--port", "0", "--redis", redis.url]);
-    const onBun = await startExample("bun", "chat", ["--port", "0", "--redis", redis.url]);
+    const running: RunningExample[] = [];
     const clients: TestClient[] = [];
     try {
+      // Inside the try: an example that fails to start must not leave Redis running.
+      const args = ["--port", "0", "--redis", redis.url];
+      const onDeno = await startExample("deno", "chat", args);
+      running.push(onDeno);
+      const onBun = await startExample("bun", "chat", args);
+      running.push(onBun);
       const d = await TestClient.connect(onDeno.url);
       clients.push(d);
       await d.json(); // welcome
@@ -277,8 +478,7 @@ test(
       }
     } finally {
       await Promise.all(clients.map((c) => c.close()));
-      await onDeno.stop();
-      await onBun.stop();
+      for (const example of running) await example.stop();
       await redis.stop();
     }
   },

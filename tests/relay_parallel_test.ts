@@ -4,7 +4,7 @@
 
 import { assert, assertEquals } from "@std/assert";
 import { runtime, test } from "./_harness.ts";
-import { type Child, runtimeBin, spawn } from "./_process.ts";
+import { type Child, root, runtimeBin, spawn, startServe } from "./_process.ts";
 import { freePort } from "./_tcp.ts";
 import { waitFor, within } from "./_wait.ts";
 import { TestClient } from "./_ws.ts";
@@ -12,7 +12,16 @@ import { TestClient } from "./_ws.ts";
 /** Runs `deno serve --parallel` on two workers (even on a one-core machine). */
 async function denoServe(file: string, port: number): Promise<Child> {
   const path = new URL(file, import.meta.url).pathname;
-  const args = ["serve", "--parallel", "--allow-net", "--port", String(port), path];
+  const args = [
+    "serve",
+    "--parallel",
+    "--allow-net",
+    "--host",
+    "127.0.0.1",
+    "--port",
+    `${port}`,
+    path,
+  ];
   const child = spawn(runtimeBin("deno"), args, { DENO_JOBS: "2" });
   await child.waitForLine(/Listening on/, 15_000);
   return child;
@@ -20,7 +29,8 @@ async function denoServe(file: string, port: number): Promise<Child> {
 
 async function stop(child: Child, clients: TestClient[]): Promise<void> {
   await Promise.all(clients.map((c) => c.close()));
-  // deno serve --parallel does not stop on SIGTERM; the fixtures have nothing to flush.
+  // The fixtures keep their BroadcastChannel open, so SIGTERM would not end them; they have
+  // nothing to flush. (examples/chat_serve.ts does end on SIGTERM: tests/shutdown_test.ts.)
   child.kill("SIGKILL");
   await within(child.exited, "the servers' process to exit", 10_000);
 }
@@ -100,15 +110,14 @@ test(
 test(
   "examples/chat_serve.ts under deno serve --parallel: one chat across the workers",
   async () => {
-    const port = freePort();
-    const child = await denoServe("../examples/chat_serve.ts", port);
+    const chat = await startServe("examples/chat_serve.ts", true);
     const clients: TestClient[] = [];
     try {
-      const page = await fetch(`http://127.0.0.1:${port}/`);
+      const page = await fetch(chat.url.replace("ws", "http"));
       assertEquals(page.status, 200);
       await page.body?.cancel();
       for (let i = 0; i < 8; i++) {
-        const c = await TestClient.connect(`ws://127.0.0.1:${port}/`);
+        const c = await TestClient.connect(chat.url);
         await c.json(); // welcome
         clients.push(c);
       }
@@ -117,8 +126,42 @@ test(
         await c.until((m) => JSON.parse(m as string).text === "hello, every worker", 5_000);
       }
     } finally {
-      await stop(child, clients);
+      await stop(chat.child, clients);
     }
   },
   { timeout: 40_000 },
+);
+
+test(
+  `BroadcastChannelRelay.close() lets a ${runtime} process end, and a start() after it opens nothing`,
+  async () => {
+    // Two relays of one process exchange a publish, close, and one is started again: an
+    // open channel would keep the process alive.
+    const script = `
+      import { BroadcastChannelRelay } from "${root}src/relay/broadcast_channel.ts";
+      const sender = new BroadcastChannelRelay("exit-test");
+      const receiver = new BroadcastChannelRelay("exit-test");
+      await new Promise((resolve) => {
+        receiver.start((topic, data) => resolve(console.log("got", topic, data)));
+        sender.start(() => {});
+        sender.publish("room", "hello");
+      });
+      await Promise.all([sender.close(), receiver.close()]);
+      sender.start(() => {});
+      console.log("closed", JSON.stringify(sender.stats()));
+    `;
+    const child = runtime === "deno"
+      ? spawn(runtimeBin("deno"), ["eval", "--ext=ts", script])
+      : spawn(runtimeBin("bun"), ["-e", script]);
+    try {
+      const code = await within(child.exited, "the process to end by itself", 10_000);
+      assertEquals([code, child.lines], [0, [
+        "got room hello",
+        `closed {"connected":false,"published":1,"received":0,"buffered":0,"dropped":0,"reconnects":0}`,
+      ]]);
+    } finally {
+      child.kill("SIGKILL");
+      await child.exited;
+    }
+  },
 );

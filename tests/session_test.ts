@@ -2,15 +2,24 @@
 // error, timeout, abort), server requests, rooms with authorization, binary payloads, the
 // subprotocol switch between session and plain clients, and compile-time typing.
 
-import { assert, assertEquals, assertInstanceOf, assertMatch, assertRejects } from "@std/assert";
+import {
+  assert,
+  assertEquals,
+  assertGreater,
+  assertInstanceOf,
+  assertLess,
+  assertMatch,
+  assertRejects,
+} from "@std/assert";
 import { serve } from "../mod.ts";
+import { SUBPROTOCOL } from "../src/protocol.ts";
 import { SessionClient } from "../src/session_client.ts";
 import { RemoteError } from "../src/session_errors.ts";
 import { type SessionOptions, sessions } from "../src/session_server.ts";
 import { runtime, test } from "./_harness.ts";
 import { runtimeBin, spawn } from "./_process.ts";
 import { waitFor, within } from "./_wait.ts";
-import { TestClient } from "./_ws.ts";
+import { helloSession, TestClient } from "./_ws.ts";
 import type { TestProtocol } from "./fixtures/session_protocol.ts";
 
 type Data = { user: string };
@@ -137,15 +146,26 @@ test("sessions: a request that times out while disconnected is never sent later"
   }
 });
 
-test("sessions: an unknown request is refused with code unknown_request", async () => {
-  const t = await start();
+test("sessions: unknown requests and events are refused, names of Object.prototype too", async () => {
+  const errors: string[] = [];
+  const t = await start({
+    events: { note: () => {} },
+    error: (_s, e) => void errors.push((e as Error).message),
+  });
+  // Handlers are looked up by own property only: a client-chosen name never reaches what
+  // every object inherits.
+  const inherited = ["toString", "constructor", "__proto__", "hasOwnProperty", "valueOf"];
   try {
-    const c = t.client();
-    const e = await assertRejects(
-      () => (c as unknown as SessionClient).request("nothing", null),
-      RemoteError,
-    );
-    assertEquals(e.code, "unknown_request");
+    const c = t.client() as unknown as SessionClient;
+    for (const name of ["nothing", ...inherited]) {
+      const e = await assertRejects(() => c.request(name, null), RemoteError);
+      assertEquals(e.code, "unknown_request", name);
+    }
+    for (const name of inherited) c.emit(name, {});
+    c.emit("note", {});
+    await waitFor(() => c.pending === 0, "every event confirmed");
+    assertEquals(errors.length, inherited.length, errors.join("; "));
+    for (const m of errors) assertMatch(m, /^Cannot handle event .*: no handler$/);
   } finally {
     await t.stop();
   }
@@ -265,20 +285,72 @@ test(
   { timeout: 90_000 },
 );
 
-test(`sessions on ${runtime}: session ids are at least 128 random bits`, async () => {
+/** The bytes of a base64url id. */
+function idBytes(id: string): Uint8Array {
+  const b64 = id.replaceAll("-", "+").replaceAll("_", "/");
+  return Uint8Array.from(atob(b64 + "=".repeat((4 - b64.length % 4) % 4)), (c) => c.charCodeAt(0));
+}
+
+test(`sessions on ${runtime}: session ids are 128 random bits, not a counter or a narrow draw`, async () => {
   const t = await start();
-  const sids = new Set<string>();
+  const count = 96;
+  const welcomes: { sid: string; pid: string }[] = [];
   try {
-    for (let i = 0; i < 3; i++) {
-      const raw = await TestClient.connect(`${t.server.url}?user=u${i}`, "wskit.session.v1");
-      raw.send(JSON.stringify({ t: "hello", v: 1 }));
-      const welcome = await raw.json<{ sid: string; pid: string }>();
-      assert(welcome.sid.length >= 22, `sid ${welcome.sid} has at least 128 bits`);
-      assertMatch(welcome.sid, /^[A-Za-z0-9_-]+$/);
-      sids.add(welcome.sid);
-      await raw.close();
+    for (let batch = 0; batch < count / 16; batch++) {
+      welcomes.push(
+        ...await Promise.all(Array.from({ length: 16 }, async (_, i) => {
+          const [raw, welcome] = await helloSession(`${t.server.url}?user=u${batch}x${i}`);
+          await raw.close();
+          return welcome;
+        })),
+      );
     }
-    assertEquals(sids.size, 3);
+  } finally {
+    await t.stop();
+  }
+  const sids = welcomes.map((w) => w.sid);
+  for (const sid of sids) assertMatch(sid, /^[A-Za-z0-9_-]{22,}$/, "base64url, 128 bits or more");
+  assertEquals(new Set(sids).size, count, "no two session ids alike");
+  assertEquals(new Set(welcomes.map((w) => w.pid)).size, count, "no two public ids alike");
+  // No common prefix: 5 characters (30 bits) shared by any two of 96 random ids is a chance
+  // of 1 in 200 000; a counter or a clock shares most of its characters.
+  const sorted = [...sids].sort();
+  for (let i = 1; i < count; i++) {
+    assert(
+      sorted[i]!.slice(0, 5) !== sorted[i - 1]!.slice(0, 5),
+      `${sorted[i - 1]} and ${sorted[i]} share a prefix`,
+    );
+  }
+  // Every one of the first 128 bits is set in about half of the ids: 48 of 96, give or take
+  // 5; outside 20-76 (5.7 standard deviations) is a chance of 1 in 700 000 over the 128.
+  // Bytes drawn from a narrow range, a counter, or 8 random bytes padded out are not.
+  const bytes = sids.map(idBytes);
+  for (const b of bytes) assert(b.length >= 16, `${b.length} bytes`);
+  for (let bit = 0; bit < 128; bit++) {
+    const ones = bytes.filter((b) => (b[bit >> 3]! >> (7 - (bit & 7))) & 1).length;
+    assertGreater(ones, 20, `bit ${bit} is set in ${ones} of ${count} ids`);
+    assertLess(ones, 76, `bit ${bit} is set in ${ones} of ${count} ids`);
+  }
+});
+
+test("sessions: a connection that never says hello is closed with 1002 after helloTimeout", async () => {
+  const helloTimeout = 200;
+  const t = await start({ helloTimeout, events: { note: () => {} } });
+  try {
+    // One that says hello at once, opened first: its deadline passes first too.
+    const [polite] = await helloSession(`${t.server.url}?user=polite`);
+    const started = Date.now();
+    const silent = await TestClient.connect(`${t.server.url}?user=silent`, SUBPROTOCOL);
+    const closed = await within(silent.closed, "the silent connection to close", 5_000);
+    const after = Date.now() - started;
+    assertEquals(closed.code, 1002);
+    assertMatch(closed.reason, /^Cannot wait longer than 200 ms for hello/);
+    assert(after >= helloTimeout - 5, `closed after ${after} ms, not before ${helloTimeout}`);
+    // The polite one is past its own deadline and still served.
+    polite.send(JSON.stringify({ t: "e", q: 1, e: "note", d: { n: 1 } }));
+    assertEquals(await polite.json(), { t: "ack", q: 1 });
+    assertEquals(polite.ws.readyState, WebSocket.OPEN);
+    await polite.close();
   } finally {
     await t.stop();
   }
@@ -299,9 +371,7 @@ test("sessions: a frame resent with a number already handled is dropped and conf
   const handled: number[] = [];
   const t = await start({ events: { note: (_s, { n }) => void handled.push(n) } });
   try {
-    const raw = await TestClient.connect(`${t.server.url}?user=raw`, "wskit.session.v1");
-    raw.send(JSON.stringify({ t: "hello", v: 1 }));
-    await raw.json();
+    const [raw] = await helloSession(`${t.server.url}?user=raw`);
     raw.send(JSON.stringify({ t: "e", q: 1, e: "note", d: { n: 1 } }));
     raw.send(JSON.stringify({ t: "e", q: 1, e: "note", d: { n: 1 } }));
     raw.send(JSON.stringify({ t: "e", q: 2, e: "note", d: { n: 2 } }));

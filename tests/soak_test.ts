@@ -1,6 +1,6 @@
 // A short soak: clients join, chat and leave in churn for about ten seconds against the chat
-// room. Afterwards nothing is left: no peers, no subscribers, and (on Deno) the resource and
-// op sanitizers find nothing open. The longer soak lives in bench/.
+// room. Afterwards nothing is left: no peers, no places held, no subscribers, and (on Deno)
+// the resource and op sanitizers find nothing open. The longer soak lives in bench/.
 
 import { assert, assertEquals } from "@std/assert";
 import { chatApp } from "../examples/chat_room.ts";
@@ -50,7 +50,14 @@ test(
       }
       await Promise.all([...live].map((c) => c.close()));
       live.clear();
-      await waitFor(() => server.stats().peers === 0, "every peer to be gone", 10_000);
+      await waitFor(
+        () => {
+          const { peers, pending, closing } = server.stats();
+          return peers === 0 && pending === 0 && closing === 0;
+        },
+        "every peer and every place to be gone",
+        10_000,
+      );
       const stats = server.stats();
       console.log(
         `soak: ${opened + dropped} connections (${dropped} dropped without a close frame), ` +

@@ -25,7 +25,7 @@
  */
 
 import type { SocketDriver, TcpStream } from "../adapter.ts";
-import { Endpoint } from "../endpoint.ts";
+import { type Accepted, Endpoint } from "../endpoint.ts";
 import { isUpgrade, refuse, upgradeRequired } from "../handshake.ts";
 import type {
   EndpointOptions,
@@ -35,7 +35,7 @@ import type {
   Server,
   WebSocketEndpoint,
 } from "../hooks.ts";
-import { answerPlain, serverHandle } from "../listener.ts";
+import { answerPlain, endpointFacade, listenOptions, serverHandle } from "../listener.ts";
 import type { ServerPeer } from "../peer.ts";
 
 export type { Relay, RelayDeliver, RelayStats } from "../relay.ts";
@@ -122,12 +122,9 @@ export interface BunHandler<T = unknown> extends WebSocketEndpoint<T> {
 class BunSocket implements SocketDriver {
   ws!: BunServerWebSocket;
   peer!: ServerPeer<unknown>;
-  readonly endpoint: Endpoint<unknown>;
   readonly nativeBackpressure = true;
 
-  constructor(endpoint: Endpoint<unknown>) {
-    this.endpoint = endpoint;
-  }
+  constructor(readonly endpoint: Endpoint<unknown>) {}
 
   send(data: string | Uint8Array): SendStatus {
     const status = this.ws.send(data);
@@ -160,11 +157,6 @@ class BunSocket implements SocketDriver {
   publish(topic: string, data: string | Uint8Array): void {
     this.ws.publish(topic, data);
   }
-}
-
-/** The adapter's state that Bun carries as each socket's `data`. */
-function driverOf(ws: BunServerWebSocket): BunSocket {
-  return ws.data as BunSocket;
 }
 
 let endpoints = 0;
@@ -200,12 +192,7 @@ export function createHandler<T = unknown>(
   );
   const core = endpoint as unknown as Endpoint<unknown>;
   return {
-    get peers() {
-      return endpoint.peers;
-    },
-    stats: () => endpoint.stats(),
-    publish: (topic, data, options) => endpoint.publish(topic, data, options),
-    close: (code, reason) => endpoint.close(code, reason),
+    ...endpointFacade(endpoint),
     async upgrade(request: Request, server: BunServerLike): Promise<Response | undefined> {
       if (!isUpgrade(request)) return upgradeRequired();
       bunServer ??= server;
@@ -216,7 +203,7 @@ export function createHandler<T = unknown>(
       // An empty value stops Bun from echoing the first offered subprotocol (bun#18243).
       headers.set("sec-websocket-protocol", accepted.init.protocol);
       const driver = new BunSocket(core);
-      driver.peer = core.createPeer(accepted.init, driver);
+      driver.peer = core.createPeer(accepted as Accepted<unknown>, driver);
       if (server.upgrade(request, { data: driver, headers })) return undefined;
       core.abandon(driver.peer);
       return refuse(400, "Cannot upgrade: Bun refused the handshake");
@@ -238,11 +225,11 @@ export function createHandler<T = unknown>(
  * What Bun reports (code 1006 and a reason) when it drops a connection itself, and the code
  * that the same event gets on Deno.
  */
-const DROPPED: Record<string, [number, string, "tooBig" | "protocol" | "idle"]> = {
-  "Received too big message": [1009, "Message too big", "tooBig"],
-  "Received invalid UTF-8": [1007, "Invalid UTF-8", "protocol"],
-  "WebSocket timed out from inactivity": [1006, "Idle timeout", "idle"],
-};
+const DROPPED = new Map<string, [number, string, "tooBig" | "protocol" | "idle"]>([
+  ["Received too big message", [1009, "Message too big", "tooBig"]],
+  ["Received invalid UTF-8", [1007, "Invalid UTF-8", "protocol"]],
+  ["WebSocket timed out from inactivity", [1006, "Idle timeout", "idle"]],
+]);
 
 /**
  * Bun calls one set of handlers per server; each socket's data knows its endpoint, so the
@@ -251,18 +238,18 @@ const DROPPED: Record<string, [number, string, "tooBig" | "protocol" | "idle"]> 
 const dispatch = {
   open(ws: BunServerWebSocket): void {
     ws.binaryType = "uint8array";
-    const driver = driverOf(ws);
+    const driver = ws.data as BunSocket;
     driver.ws = ws;
     driver.endpoint.opened(driver.peer);
   },
   message(ws: BunServerWebSocket, message: string | Uint8Array): void {
-    const driver = driverOf(ws);
+    const driver = ws.data as BunSocket;
     driver.endpoint.received(driver.peer, message);
   },
   close(ws: BunServerWebSocket, code: number, reason: string): void {
-    const { endpoint, peer } = driverOf(ws);
+    const { endpoint, peer } = ws.data as BunSocket;
     if (code === 1006 && reason !== "") {
-      const known = DROPPED[reason];
+      const known = DROPPED.get(reason);
       if (known) {
         endpoint.counters.closed[known[2]]++;
         endpoint.closed(peer, known[0], known[1]);
@@ -278,7 +265,7 @@ const dispatch = {
     endpoint.closed(peer, code, reason);
   },
   drain(ws: BunServerWebSocket): void {
-    const driver = driverOf(ws);
+    const driver = ws.data as BunSocket;
     driver.endpoint.drained(driver.peer);
   },
 };
@@ -316,13 +303,12 @@ export function serve<T = unknown>(
   hooks: Hooks<T>,
   options: ServeOptions = {},
 ): Promise<Server<T>> {
-  const handler = createHandler(hooks, options);
+  const { listen, endpoint } = listenOptions(options);
+  const handler = createHandler(hooks, endpoint);
   const fetch = options.fetch;
   const bun = (globalThis as unknown as { Bun: BunGlobal }).Bun;
   const server = bun.serve({
-    port: options.port ?? 8000,
-    hostname: options.hostname ?? "127.0.0.1",
-    reusePort: options.reusePort ?? false,
+    ...listen,
     fetch: (request, server) =>
       isUpgrade(request) ? handler.upgrade(request, server) : answerPlain(request, fetch),
     websocket: handler.websocket,

@@ -22,7 +22,7 @@
  */
 
 import type { SocketDriver, TcpStream } from "../adapter.ts";
-import { Endpoint } from "../endpoint.ts";
+import { type Accepted, Endpoint } from "../endpoint.ts";
 import { isUpgrade, refuse, upgradeRequired } from "../handshake.ts";
 import type {
   EndpointOptions,
@@ -32,7 +32,7 @@ import type {
   Server,
   WebSocketEndpoint,
 } from "../hooks.ts";
-import { answerPlain, serverHandle } from "../listener.ts";
+import { answerPlain, endpointFacade, listenOptions, serverHandle } from "../listener.ts";
 import type { ServerPeer } from "../peer.ts";
 
 export type { Relay, RelayDeliver, RelayStats } from "../relay.ts";
@@ -67,19 +67,21 @@ const DRAIN_POLL_MS = 16;
 const QUEUED_MARK = 64 * 1024;
 
 /** Deno's protocol errors (fastwebsockets' messages) and the close codes they stand for. */
-const PROTOCOL_ERRORS: Record<string, number> = {
-  "Invalid UTF-8": 1007,
-  "Frame too large": 1009,
-  "Invalid value": 1002,
-  "Invalid fragment": 1002,
-  "Invalid continuation frame": 1002,
-  "Invalid close frame": 1002,
-  "Invalid close code": 1002,
-  "Reserved bits are not zero": 1002,
-  "Control frame must not be fragmented": 1002,
-  "Ping frame too large": 1002,
-};
+const PROTOCOL_ERRORS = new Map([
+  ["Invalid UTF-8", 1007],
+  ["Frame too large", 1009],
+  ["Invalid value", 1002],
+  ["Invalid fragment", 1002],
+  ["Invalid continuation frame", 1002],
+  ["Invalid close frame", 1002],
+  ["Invalid close code", 1002],
+  ["Reserved bits are not zero", 1002],
+  ["Control frame must not be fragmented", 1002],
+  ["Ping frame too large", 1002],
+]);
 const IDLE_ERROR = "No response from ping frame.";
+/** How long a close may wait for a peer that keeps sending before it goes out regardless. */
+const CLOSE_DEFER_MS = 1000;
 
 /** One Deno socket, as the core sees it; also its event listener (no closure per event). */
 class DenoSocket implements SocketDriver {
@@ -94,6 +96,9 @@ class DenoSocket implements SocketDriver {
   #bound = 0;
   #error: string | undefined;
   #reported = false;
+  /** The close asked for, and until when it may wait; see close(). */
+  #closing: { code: number; reason: string; at: number } | undefined;
+  #closeTimer: ReturnType<typeof setTimeout> | undefined;
   peer!: ServerPeer<unknown>;
 
   constructor(ws: WebSocket, endpoint: Endpoint<unknown>) {
@@ -108,6 +113,10 @@ class DenoSocket implements SocketDriver {
   handleEvent(event: Event): void {
     switch (event.type) {
       case "message": {
+        // A peer that keeps the loop so busy that the timer cannot run: close regardless.
+        if (this.#closeTimer !== undefined && performance.now() > this.#closing!.at) {
+          this.#closeNow();
+        }
         const data = (event as MessageEvent).data;
         this.#endpoint.received(
           this.peer,
@@ -122,6 +131,7 @@ class DenoSocket implements SocketDriver {
         break;
       case "close": {
         clearTimeout(this.#drainTimer);
+        clearTimeout(this.#closeTimer);
         const { code, reason } = event as CloseEvent;
         this.#closed(code, reason);
         break;
@@ -143,9 +153,9 @@ class DenoSocket implements SocketDriver {
     if (error === IDLE_ERROR || reason === IDLE_ERROR) {
       counters.closed.idle++;
       this.#endpoint.closed(this.peer, 1006, "Idle timeout");
-    } else if (error !== undefined && PROTOCOL_ERRORS[error] !== undefined) {
+    } else if (error !== undefined && PROTOCOL_ERRORS.has(error)) {
       // Deno drops the connection without a close frame; the hook still learns why.
-      const mapped = PROTOCOL_ERRORS[error]!;
+      const mapped = PROTOCOL_ERRORS.get(error)!;
       if (mapped === 1009) counters.closed.tooBig++;
       else counters.closed.protocol++;
       this.#endpoint.closed(this.peer, mapped, error);
@@ -174,13 +184,32 @@ class DenoSocket implements SocketDriver {
     this.#endpoint.drained(this.peer);
   }
 
+  /**
+   * Closes after the messages that have arrived already are read. Deno drops the connection
+   * without sending the close frame when a data frame is waiting as close() is called (a
+   * peer flooding past its rate limit), so the client would see 1006; a timer runs once they
+   * have been read, and the frame goes out first.
+   */
   close(code: number, reason: string): void {
-    this.#ws.close(code, reason);
+    if (this.#closing) return;
+    this.#closing = { code, reason, at: performance.now() + CLOSE_DEFER_MS };
+    this.#closeTimer = setTimeout(() => this.#closeNow(), 0);
+  }
+
+  #closeNow(): void {
+    const closing = this.#closing;
+    if (!closing || this.#closeTimer === undefined) return;
+    clearTimeout(this.#closeTimer);
+    this.#closeTimer = undefined;
+    try {
+      this.#ws.close(closing.code, closing.reason);
+    } catch { /* already closed */ }
   }
 
   terminate(): void {
     // Deno has no terminate(); a close without waiting is the closest it offers.
     clearTimeout(this.#drainTimer);
+    clearTimeout(this.#closeTimer);
     try {
       this.#ws.close();
     } catch { /* already closing */ }
@@ -219,12 +248,7 @@ export function createHandler<T = unknown>(
   const endpoint = new Endpoint<T>(hooks, options);
   const core = endpoint as unknown as Endpoint<unknown>;
   return {
-    get peers() {
-      return endpoint.peers;
-    },
-    stats: () => endpoint.stats(),
-    publish: (topic, data, options) => endpoint.publish(topic, data, options),
-    close: (code, reason) => endpoint.close(code, reason),
+    ...endpointFacade(endpoint),
     async handle(request: Request, info?: DenoServeInfo): Promise<Response> {
       if (!isUpgrade(request)) return upgradeRequired();
       // The remote address must be read before the upgrade invalidates the request.
@@ -234,17 +258,19 @@ export function createHandler<T = unknown>(
       if (accepted instanceof Response) return accepted;
       let upgraded;
       try {
-        upgraded = Deno.upgradeWebSocket(request, {
-          protocol: accepted.init.protocol,
-          idleTimeout: core.limits.idleTimeout,
-        });
+        // The subprotocol header is set below: Deno checks the choice against the offer split
+        // at ", " only, and would refuse "b" from "a,b".
+        upgraded = Deno.upgradeWebSocket(request, { idleTimeout: core.limits.idleTimeout });
       } catch (error) {
+        endpoint.release(accepted);
         return refuse(400, `Cannot upgrade: ${(error as Error).message}`);
       }
       const { socket, response } = upgraded;
       accepted.headers?.forEach((value, name) => response.headers.append(name, value));
+      const protocol = accepted.init.protocol;
+      if (protocol !== "") response.headers.set("sec-websocket-protocol", protocol);
       const driver = new DenoSocket(socket, core);
-      driver.peer = core.createPeer(accepted.init, driver);
+      driver.peer = core.createPeer(accepted as Accepted<unknown>, driver);
       return response;
     },
   };
@@ -271,15 +297,11 @@ export function serve<T = unknown>(
   hooks: Hooks<T>,
   options: ServeOptions = {},
 ): Promise<Server<T>> {
-  const handler = createHandler(hooks, options);
+  const { listen, endpoint } = listenOptions(options);
+  const handler = createHandler(hooks, endpoint);
   const fetch = options.fetch;
   const server = Deno.serve(
-    {
-      port: options.port ?? 8000,
-      hostname: options.hostname ?? "127.0.0.1",
-      reusePort: options.reusePort ?? false,
-      onListen() {},
-    },
+    { ...listen, onListen() {} },
     (request, info) =>
       isUpgrade(request) ? handler.handle(request, info) : answerPlain(request, fetch),
   );

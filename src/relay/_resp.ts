@@ -11,12 +11,19 @@ import { backoffDelay } from "../client_options.ts";
 /** A reply: simple strings as string, bulk strings as bytes, integers, arrays, nil. */
 export type RespValue = string | number | null | Uint8Array | RespValue[];
 
-/** An error reply from Redis. */
+/** An error reply from Redis, or a connection that could not carry a command. */
 export class RespError extends Error {
-  /** Creates the error from Redis's message. */
-  constructor(message: string) {
+  /**
+   * Whether the connection failed rather than Redis refusing the command: the command may
+   * or may not have run, and may be sent again once Redis is back.
+   */
+  readonly transient: boolean;
+
+  /** Creates the error from Redis's message, or from what happened to the connection. */
+  constructor(message: string, transient = false) {
     super(message);
     this.name = "RespError";
+    this.transient = transient;
   }
 }
 
@@ -178,7 +185,9 @@ export class RespConnection {
    * @throws {RespError} For an error reply, or when the connection ends first.
    */
   send(args: readonly (string | number | Uint8Array)[]): Promise<RespValue> {
-    if (this.#closed) return Promise.reject(new RespError("Cannot send: the connection is closed"));
+    if (this.#closed) {
+      return Promise.reject(new RespError("Cannot send: the connection is closed", true));
+    }
     return new Promise((resolve, reject) => {
       this.#pending.push({ resolve, reject });
       this.#writer.write(encodeCommand(args)).catch(() => this.close());
@@ -195,7 +204,7 @@ export class RespConnection {
     if (this.#closed) return;
     this.#closed = true;
     this.#tcp.close();
-    const error = new RespError("Cannot get a reply: the connection closed");
+    const error = new RespError("Cannot get a reply: the connection closed", true);
     for (const p of this.#pending.splice(0)) p.reject(error);
   }
 }
@@ -252,20 +261,24 @@ export interface LinkHealth {
  */
 export class RedisLink {
   #address: RedisAddress;
-  #ready: (conn: RespConnection) => Promise<void>;
+  #ready: (conn: RespConnection, again: boolean) => Promise<void>;
   #conn: RespConnection | undefined;
   #stopped = false;
   #attempt = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #connecting: Promise<void> | undefined;
-  #wake: (() => void) | undefined;
+  #waiters = new Set<(error?: RespError) => void>();
   readonly health: LinkHealth = { connected: false, reconnects: 0, lastError: undefined };
 
   /**
    * @param url The Redis URL.
-   * @param ready Runs on every new connection before it counts as connected.
+   * @param ready Runs on every new connection before it counts as connected; `again` is
+   * true when the link was lost and is back.
    */
-  constructor(url: string, ready: (conn: RespConnection) => Promise<void> = async () => {}) {
+  constructor(
+    url: string,
+    ready: (conn: RespConnection, again: boolean) => Promise<void> = async () => {},
+  ) {
     this.#address = redisAddress(url);
     this.#ready = ready;
   }
@@ -284,19 +297,25 @@ export class RedisLink {
   async #connect(): Promise<void> {
     if (this.#stopped) return;
     const a = this.#address;
+    let conn: RespConnection | undefined;
     try {
-      const conn = await RespConnection.open(await runtimeTcp(), a.hostname, a.port);
+      conn = await RespConnection.open(await runtimeTcp(), a.hostname, a.port);
       if (this.#stopped) return conn.close();
       if (a.password !== undefined) await conn.send(["AUTH", a.password]);
       if (a.db !== 0) await conn.send(["SELECT", a.db]);
-      await this.#ready(conn);
+      const again = this.#attempt > 0;
+      await this.#ready(conn, again);
+      // Closed while this connection was getting ready: it must not outlive the link.
+      if (this.#stopped) return conn.close();
       this.#conn = conn;
-      if (this.#attempt > 0) this.health.reconnects++;
+      if (again) this.health.reconnects++;
       this.#attempt = 0;
       this.health.connected = true;
-      this.#wake?.();
-      conn.closed.then(() => this.#lost(conn, "connection closed"));
+      for (const wake of [...this.#waiters]) wake();
+      const live = conn;
+      conn.closed.then(() => this.#lost(live, "connection closed"));
     } catch (error) {
+      conn?.close();
       this.health.lastError = error instanceof Error ? error.message : String(error);
       this.#retry();
     }
@@ -325,27 +344,40 @@ export class RedisLink {
    */
   send(args: readonly (string | number | Uint8Array)[]): Promise<RespValue> {
     const conn = this.connection;
+    if (this.#stopped) {
+      return Promise.reject(new RespError("Cannot reach Redis: the link is closed"));
+    }
     if (!conn) {
       return Promise.reject(
-        new RespError(`Cannot reach Redis: ${this.health.lastError ?? "not connected"}`),
+        new RespError(`Cannot reach Redis: ${this.health.lastError ?? "not connected"}`, true),
       );
     }
     return conn.send(args);
   }
 
-  /** Resolves once connected (at once when connected), or rejects after `ms`. */
+  /**
+   * Resolves once connected (at once when connected), or rejects after `ms`. Waiters are
+   * woken in the order they came, so that what they send keeps that order.
+   */
   whenConnected(ms: number): Promise<void> {
     if (this.health.connected) return Promise.resolve();
+    if (this.#stopped) {
+      return Promise.reject(new RespError("Cannot reach Redis: the link is closed"));
+    }
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#wake = undefined;
-        reject(new RespError(`Cannot reach Redis within ${ms} ms: ${this.health.lastError}`));
-      }, ms);
-      this.#wake = () => {
+      const wake = (error?: RespError) => {
         clearTimeout(timer);
-        this.#wake = undefined;
-        resolve();
+        this.#waiters.delete(wake);
+        if (error) reject(error);
+        else resolve();
       };
+      const timer = setTimeout(() => {
+        this.#waiters.delete(wake);
+        reject(
+          new RespError(`Cannot reach Redis within ${ms} ms: ${this.health.lastError}`, true),
+        );
+      }, ms);
+      this.#waiters.add(wake);
     });
   }
 
@@ -353,6 +385,8 @@ export class RedisLink {
   async close(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#timer);
+    const closed = new RespError("Cannot reach Redis: the link is closed");
+    for (const wake of [...this.#waiters]) wake(closed);
     const conn = this.#conn;
     this.#conn = undefined;
     this.health.connected = false;

@@ -37,6 +37,7 @@ export class BroadcastChannelRelay implements Relay {
   #origin = crypto.randomUUID();
   #published = 0;
   #received = 0;
+  #closed = false;
 
   /**
    * Creates the relay; it opens its channel when the endpoint starts it.
@@ -53,6 +54,10 @@ export class BroadcastChannelRelay implements Relay {
    * @param deliver Receives the other workers' publishes.
    */
   start(deliver: RelayDeliver): void {
+    // An open channel keeps the process alive: one at a time, and none once closed.
+    this.#channel?.close();
+    this.#channel = undefined;
+    if (this.#closed) return;
     const channel = new BroadcastChannel(this.#name);
     channel.onmessage = (event: MessageEvent) => {
       const m = event.data as Envelope;
@@ -82,8 +87,9 @@ export class BroadcastChannelRelay implements Relay {
     };
   }
 
-  /** Closes the channel. */
+  /** Closes the channel for good (a later `start()` opens none), which lets the process end. */
   close(): Promise<void> {
+    this.#closed = true;
     this.#channel?.close();
     this.#channel = undefined;
     return Promise.resolve();

@@ -41,7 +41,7 @@ import {
   type SessionRecord,
   type SessionStore,
 } from "../session_store.ts";
-import { RedisLink, type RespConnection, type RespValue, text } from "./_resp.ts";
+import { RedisLink, type RespConnection, RespError, type RespValue, text } from "./_resp.ts";
 
 export type { OutageOptions, Relay, RelayDeliver, RelayStats } from "../relay.ts";
 export type { LogWindow, Maybe, SessionRecord, SessionStore } from "../session_store.ts";
@@ -81,6 +81,7 @@ export class RedisRelay implements Relay {
   #sub: RedisLink;
   #buffer: OutageBuffer;
   #deliver: RelayDeliver | undefined;
+  #restored: (() => void) | undefined;
   #settle: number;
   #flushing = false;
   #flushTimer: ReturnType<typeof setTimeout> | undefined;
@@ -104,9 +105,11 @@ export class RedisRelay implements Relay {
       if (this.#buffer.size > 0) this.#scheduleFlush();
       return Promise.resolve();
     });
-    this.#sub = new RedisLink(url, async (conn: RespConnection) => {
+    this.#sub = new RedisLink(url, async (conn: RespConnection, again: boolean) => {
       conn.onPush = (message: RespValue[]) => this.#message(message[2]);
       await conn.send(["SUBSCRIBE", this.#channel]);
+      // Subscribed again: what the others published meanwhile never came.
+      if (again) queueMicrotask(() => this.#restored?.());
     });
   }
 
@@ -114,9 +117,11 @@ export class RedisRelay implements Relay {
    * Connects both links (and keeps reconnecting them).
    *
    * @param deliver Receives the other instances' publishes.
+   * @param restored Called when the subscription is back after an outage.
    */
-  async start(deliver: RelayDeliver): Promise<void> {
+  async start(deliver: RelayDeliver, restored?: () => void): Promise<void> {
     this.#deliver = deliver;
+    this.#restored = restored;
     await Promise.all([this.#pub.start(), this.#sub.start()]);
   }
 
@@ -197,10 +202,23 @@ export interface RedisStoreOptions {
   prefix?: string;
   /** How much history each stream keeps (bytes are not enforced: Redis counts entries). */
   window?: LogWindow;
+  /**
+   * Milliseconds a command may wait for Redis to come back (it is sent again after a lost
+   * connection: every write is keyed, so none is recorded twice) before it fails.
+   *
+   * @default {5000}
+   */
+  timeout?: number;
 }
 
-// Append atomically: the epoch exists, the next offset, the entry (id 0-offset), the bound.
+// Append atomically, once per key: a key seen before answers its offset and writes nothing;
+// else the epoch exists, the next offset, the entry (id 0-offset), the bound, the key. The
+// answer carries the epoch, so that a Redis that lost its data is noticed at once.
 const APPEND = `
+if KEYS[4] ~= '' then
+  local seen = redis.call('GET', KEYS[4])
+  if seen then return {tonumber(seen), redis.call('GET', KEYS[3])} end
+end
 redis.call('SET', KEYS[3], ARGV[5], 'NX')
 local o = redis.call('INCR', KEYS[1])
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '0-' .. o, 'f', ARGV[1] .. o .. ARGV[2], 'a', ARGV[4])
@@ -208,7 +226,8 @@ if ARGV[6] ~= '0' then
   redis.call('PEXPIRE', KEYS[1], ARGV[6])
   redis.call('PEXPIRE', KEYS[2], ARGV[6])
 end
-return o`;
+if KEYS[4] ~= '' then redis.call('SET', KEYS[4], o, 'PX', ARGV[7]) end
+return {o, redis.call('GET', KEYS[3])}`;
 
 /**
  * Session logs and records in Redis, shared by every instance: offsets are the same
@@ -222,25 +241,42 @@ export class RedisStore implements SessionStore {
   #link: RedisLink;
   #prefix: string;
   #window: Required<LogWindow>;
+  #timeout: number;
   #started: Promise<void> | undefined;
+  #epochSeen: string | undefined;
 
   /**
    * Creates the store; it connects on first use.
    *
-   * @param options Where Redis is, the key prefix, the window.
+   * @param options Where Redis is, the key prefix, the window, how long to wait for Redis.
    * @throws {TypeError} When the URL is not a `redis:` URL.
    */
   constructor(options: RedisStoreOptions = {}) {
     this.#link = new RedisLink(options.url ?? "redis://127.0.0.1:6379");
     this.#prefix = options.prefix ?? "wskit";
     this.#window = { ...DEFAULT_WINDOW, ...options.window };
+    this.#timeout = options.timeout ?? 5_000;
   }
 
+  /**
+   * Sends a command, and sends it again on a new connection when the old one broke, until
+   * the timeout: every command of the store may run twice without effect (writes are keyed).
+   */
   async #send(args: (string | number | Uint8Array)[]): Promise<RespValue> {
     this.#started ??= this.#link.start();
     await this.#started;
-    if (!this.#link.health.connected) await this.#link.whenConnected(5_000);
-    return await this.#link.send(args);
+    const deadline = Date.now() + this.#timeout;
+    while (true) {
+      const left = deadline - Date.now();
+      try {
+        if (!this.#link.health.connected) await this.#link.whenConnected(Math.max(left, 0));
+        return await this.#link.send(args);
+      } catch (error) {
+        if (!(error instanceof RespError) || !error.transient || Date.now() >= deadline) {
+          throw error;
+        }
+      }
+    }
   }
 
   #keys(stream: string): [string, string, string] {
@@ -248,32 +284,44 @@ export class RedisStore implements SessionStore {
     return [`${p}:n:${stream}`, `${p}:x:${stream}`, `${p}:epoch`];
   }
 
-  /** Appends a frame; returns its offset. */
-  async append(stream: string, prefix: string, suffix: string): Promise<number> {
+  /** Appends a frame once per key; returns its offset. */
+  async append(stream: string, prefix: string, suffix: string, key?: string): Promise<number> {
     const [counter, log, epoch] = this.#keys(stream);
     // A session's own stream expires with the session; a room's stays.
     const ttl = stream.startsWith("s:") ? this.#window.maxAge * 2 : 0;
-    const offset = await this.#send([
+    const reply = await this.#send([
       "EVAL",
       APPEND,
-      3,
+      4,
       counter,
       log,
       epoch,
+      key === undefined ? "" : `${this.#prefix}:once:${key}`,
       prefix,
       suffix,
       this.#window.maxCount,
       Date.now(),
       randomId(9),
       ttl,
-    ]);
-    return Number(offset);
+      this.#window.maxAge * 2,
+    ]) as RespValue[];
+    this.#epochSeen = text(reply[1]);
+    return Number(reply[0]);
+  }
+
+  /**
+   * The epoch of the history as of the last append or position read. When Redis loses its
+   * data (a restart without persistence), a new epoch starts and offsets count from 1 again;
+   * the session layer tells its clients before it sends them anything of the new epoch.
+   */
+  get epoch(): string | undefined {
+    return this.#epochSeen;
   }
 
   async #epoch(): Promise<string> {
     const key = `${this.#prefix}:epoch`;
     await this.#send(["SET", key, randomId(9), "NX"]);
-    return text(await this.#send(["GET", key]));
+    return this.#epochSeen = text(await this.#send(["GET", key]));
   }
 
   /** The stream's epoch and last offset. */

@@ -1,0 +1,85 @@
+// The rate limit against clients that keep sending: the close frame with 1008 reaches them on
+// both runtimes, and the bucket refills at the configured rate (a steady rate above it is
+// refused, a steady rate below it is not), which an instant flood alone could not show.
+
+import { assertEquals, assertGreater } from "@std/assert";
+import type { Hooks, Server } from "../../mod.ts";
+import { test } from "../_harness.ts";
+import { frame, rawWebSocket } from "../_raw_ws.ts";
+import { withServer } from "../_serve.ts";
+import { waitFor, within } from "../_wait.ts";
+import { TestClient } from "../_ws.ts";
+
+const echo: Hooks = { message: (peer, m) => void peer.send(m) };
+
+test("rateLimit: a client flooding past the limit gets the 1008 close frame on both runtimes", async () => {
+  await withServer(echo, async (server) => {
+    const flood = await TestClient.connect(server.url);
+    for (let i = 0; i < 200; i++) flood.send(`m${i}`);
+    const e = await within(flood.closed, "the close");
+    assertEquals([e.code, e.reason], [1008, "Rate limit exceeded"]);
+    assertEquals(server.stats().closed.rateLimit, 1);
+  }, { rateLimit: { messages: 5, burst: 1 } });
+});
+
+test(
+  "rateLimit: a raw client that never stops sending still reads 1008 before the end",
+  async () => {
+    await withServer(echo, async (server) => {
+      const raw = await rawWebSocket(server.port);
+      let sent = 0;
+      // Keeps writing until the server ends the connection (bounded, in case it never does).
+      while (!(raw.conn as { isClosed?: boolean }).isClosed && sent < 20_000) {
+        for (let i = 0; i < 20; i++) raw.write(frame(1, `flood ${sent++}`));
+        await new Promise((r) => setTimeout(r, 1));
+      }
+      await within(raw.conn.closed, "the connection to end");
+      assertEquals(raw.closeCode(), 1008);
+      await waitFor(() => server.stats().closed.rateLimit === 1, "the counter");
+    }, { rateLimit: { messages: 5, burst: 1 } });
+  },
+  { timeout: 30_000 },
+);
+
+/**
+ * Sends `perTick` messages every `tickMs` for 1.5 s, starting a tick only once the previous
+ * one is sent, so that a slow machine lowers the rate rather than bunching messages.
+ *
+ * @returns How many were sent.
+ */
+async function steady(server: Server, perTick: number, tickMs: number): Promise<number> {
+  const c = await TestClient.connect(server.url);
+  const end = Date.now() + 1_500;
+  let sent = 0;
+  while (Date.now() < end) {
+    for (let i = 0; i < perTick; i++) c.send(`s${sent++}`);
+    await new Promise((r) => setTimeout(r, tickMs));
+  }
+  await c.close();
+  return sent;
+}
+
+test(
+  "rateLimit: a steady rate above the limit is refused, one below it for as long is not",
+  async () => {
+    // 20 messages/s, half a second of burst: 10 in the bucket, refilled at 20 per second. A
+    // refill too fast lets the first client through; one too slow refuses the second.
+    const rateLimit = { messages: 20, burst: 0.5, policy: "refuse" } as const;
+    const refused = async (perTick: number, tickMs: number) => {
+      let seen = 0;
+      let sent = 0;
+      await withServer({ ...echo, error: () => void seen++ }, async (server) => {
+        sent = await steady(server, perTick, tickMs);
+        // Every message was handled (echoed or refused) before the close reached the server.
+        assertEquals(server.stats().refused.rateLimit, seen);
+      }, { rateLimit });
+      return { sent, refused: seen };
+    };
+    const above = await refused(5, 50); // 100 per second
+    assertGreater(above.refused, 0, `none of ${above.sent} messages at 100/s was refused`);
+    const below = await refused(1, 100); // 10 per second
+    assertGreater(below.sent, 10, "more messages than the bucket holds: it must refill");
+    assertEquals(below.refused, 0, `${below.refused} of ${below.sent} at 10/s refused`);
+  },
+  { timeout: 30_000 },
+);
