@@ -42,7 +42,7 @@ export const MUTATIONS: Mutation[] = [
     file: "src/handshake.ts",
     find: "return new URL(`${scheme}//${url.host}`).origin;",
     replace: "return new URL(`${scheme}//${url.hostname}`).origin;",
-    tests: ["tests/limits_test.ts"],
+    tests: ["tests/adversarial/origin_test.ts"],
   },
   {
     name: "backpressure-default-close",
@@ -50,7 +50,7 @@ export const MUTATIONS: Mutation[] = [
     file: "src/limits.ts",
     find: 'closeSlowPeers: (bp.policy ?? "close") === "close",',
     replace: 'closeSlowPeers: (bp.policy ?? "drop") === "close",',
-    tests: ["tests/limits_test.ts"],
+    tests: ["tests/adversarial/backpressure_test.ts"],
   },
   {
     name: "rate-refill-speed",
@@ -58,7 +58,7 @@ export const MUTATIONS: Mutation[] = [
     file: "src/limits.ts",
     find: "this.#messages + elapsed * r.messages)",
     replace: "this.#messages + elapsed * r.messages * 10)",
-    tests: ["tests/limits_test.ts", "tests/chat_test.ts"],
+    tests: ["tests/adversarial/rate_test.ts"],
   },
   {
     name: "payload-limit-plus-one",
@@ -67,7 +67,7 @@ export const MUTATIONS: Mutation[] = [
     file: "src/endpoint.ts",
     find: "if (size > max) {",
     replace: "if (size > max + 1) {",
-    tests: ["tests/limits_test.ts"],
+    tests: ["tests/adversarial/payload_test.ts"],
   },
   {
     name: "max-connections-bound",
@@ -91,7 +91,7 @@ export const MUTATIONS: Mutation[] = [
     file: "src/endpoint.ts",
     find: "if (sent && code === 1006) ({ code, reason } = sent);",
     replace: "void sent;",
-    tests: ["tests/limits_test.ts", "tests/server_test.ts"],
+    tests: ["tests/server_test.ts"],
   },
   {
     name: "publish-leaves-sender-out",

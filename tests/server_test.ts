@@ -13,6 +13,7 @@ import {
 import { type Hooks, type Peer, serve, type Server } from "../mod.ts";
 import { test } from "./_harness.ts";
 import { withServer } from "./_serve.ts";
+import { rawWebSocket } from "./_raw_ws.ts";
 import { rawHttp, upgradeRequest } from "./_tcp.ts";
 import { deferred, waitFor, within } from "./_wait.ts";
 import { TestClient } from "./_ws.ts";
@@ -458,4 +459,21 @@ test("send() refuses what is neither text nor bytes with a TypeError", async () 
     assertMatch((e as Error).message, /Cannot send: expected a string or bytes, got Object/);
     await c.closed;
   });
+});
+
+test("a client that never answers the close frame: after closeTimeout the close hook still sees the server's code", async () => {
+  const seen: number[] = [];
+  const server = await serve({
+    close: (_peer, { code }) => void seen.push(code),
+  }, { port: 0, closeTimeout: 200 });
+  const raw = await rawWebSocket(server.port);
+  try {
+    await waitFor(() => server.peers.size === 1, "the peer open");
+    // The client reads nothing and answers nothing: the runtime ends the connection without
+    // a close frame from it (1006), yet the server chose 1001.
+    await server.close();
+    assertEquals(seen, [1001]);
+  } finally {
+    raw.conn.close();
+  }
 });
