@@ -1,7 +1,13 @@
 /**
  * wskit: a WebSocket toolkit for Deno and Bun on Web standards. One server API over both
- * runtimes (hooks, peers, topics, graceful shutdown), and a reconnecting client for Deno, Bun
- * and browsers (also on its own as `@wskit/wskit/client`, which pulls in no server code).
+ * runtimes (hooks, peers, topics, limits, graceful shutdown), a reconnecting client for Deno,
+ * Bun and browsers, sessions that lose nothing across reconnects, and relays that span
+ * workers and machines.
+ *
+ * This module is the home of the server API (`serve()`, the hooks, the peer, the options)
+ * and re-exports everything else that runs on any runtime, for convenience; each part also
+ * has an entry point of its own (`./client`, `./protocol`, `./session`, `./session-client`,
+ * `./broadcast-channel`, `./redis`), and the runtime handlers live in `./deno` and `./bun`.
  *
  * @example A chat in a dozen lines
  * ```ts ignore
@@ -34,86 +40,38 @@
  * @module
  */
 
-export { serve } from "./src/server.ts";
-export { LimitError } from "./src/limits.ts";
+// The server API: its home is this module.
+export { serve } from "./src/serve.ts";
+export { LimitError } from "./src/server/limits.ts";
 export type {
   Awaitable,
-  BackpressureOptions,
   CloseDetails,
-  EndpointOptions,
-  HeartbeatOptions,
   Hooks,
-  LimitStats,
   Message,
-  RateLimitOptions,
+  Peer,
+  PublishOptions,
   SendData,
   SendStatus,
-  ServeOptions,
   Server,
-  ServerStats,
   UpgradeAccept,
   UpgradeInfo,
   UpgradeResult,
   WebSocketEndpoint,
-} from "./src/hooks.ts";
-export type { Peer, PublishOptions } from "./src/peer.ts";
-export type { OutageOptions, Relay, RelayDeliver, RelayStats } from "./src/relay.ts";
-export { BroadcastChannelRelay } from "./src/relay/broadcast_channel.ts";
-export {
-  backoffDelay,
-  ConnectingEvent,
-  defaultShouldReconnect,
-  DropEvent,
-  GiveUpEvent,
-  ReconnectEvent,
-  ReconnectingWebSocket,
-} from "./src/client.ts";
+} from "./src/server/types.ts";
 export type {
-  BackoffOptions,
-  ClientHeartbeatOptions,
-  ClientSendStatus,
-  DropReason,
-  GiveUpReason,
-  IncomingData,
-  OutgoingData,
-  ProtocolsProvider,
-  ReconnectingWebSocketEventMap,
-  ReconnectingWebSocketHandler,
-  ReconnectingWebSocketListener,
-  ReconnectingWebSocketOptions,
-  UrlProvider,
-} from "./src/client.ts";
-export { MemoryStore, sessions } from "./src/session_server.ts";
-export type {
-  EndReason,
-  EventHandlers,
-  LogWindow,
-  Maybe,
-  RequestHandlers,
-  Session,
-  SessionOptions,
-  SessionPublishOptions,
-  SessionServer,
-  SessionStats,
-  SessionStore,
-} from "./src/session_server.ts";
-export {
-  RemoteError,
-  ResyncEvent,
-  SessionClient,
-  SessionDropEvent,
-  SessionOpenEvent,
-} from "./src/session_client.ts";
-export type {
-  AnyProtocol,
-  ErrorBody,
-  EventName,
-  Position,
-  Protocol,
-  RequestOptions,
-  RequestShape,
-  ResyncReason,
-  SessionClientEventMap,
-  SessionClientOptions,
-  Unconfirmed,
-} from "./src/session_client.ts";
+  BackpressureOptions,
+  EndpointOptions,
+  HeartbeatOptions,
+  RateLimitOptions,
+  ServeOptions,
+} from "./src/server/options.ts";
+export type { LimitStats, ServerStats } from "./src/server/stats.ts";
+export type { Relay, RelayDeliver, RelayStats } from "./src/server/relay.ts";
+
+// The rest, re-exported from their own entry points.
+export * from "./src/client/mod.ts";
+export * from "./src/session/protocol.ts";
+export * from "./src/session/server.ts";
+export * from "./src/session/client.ts";
+export * from "./src/relay/broadcast_channel.ts";
+export * from "./src/relay/redis.ts";

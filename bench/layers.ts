@@ -18,8 +18,8 @@
  */
 
 import { chatApp } from "../examples/chat_room.ts";
-import { type Protocol, serve, SessionClient, sessions } from "../mod.ts";
-import { RedisRelay } from "../src/relay/redis.ts";
+import { type Protocol, serve, SessionClient, sessions } from "@wskit/wskit";
+import { RedisRelay } from "@wskit/wskit/redis";
 
 const argv = "Deno" in globalThis
   ? (globalThis as unknown as { Deno: { args: string[] } }).Deno.args

@@ -16,10 +16,10 @@
  * @module
  */
 
-import { createHandler as createBunHandler } from "../src/adapters/bun.ts";
-import type { BunServerWebSocket } from "../src/adapters/bun.ts";
-import { createHandler as createDenoHandler } from "../src/adapters/deno.ts";
-import type { Hooks } from "../mod.ts";
+import { createHandler as createBunHandler } from "@wskit/wskit/bun";
+import type { BunServerWebSocket } from "@wskit/wskit/bun";
+import { createHandler as createDenoHandler } from "@wskit/wskit/deno";
+import type { Hooks } from "@wskit/wskit";
 import { median } from "./stats.ts";
 
 const MESSAGE = "000001:0000000001:abcdefghijklmn";
@@ -83,7 +83,7 @@ async function denoSockets(hooks: Hooks, n: number): Promise<FakeDenoSocket[]> {
   };
   try {
     const handler = createDenoHandler(hooks, { maxConnections: n + 1 });
-    for (let i = 0; i < n; i++) await handler.handle(request());
+    for (let i = 0; i < n; i++) await handler.handleUpgrade(request());
   } finally {
     deno.upgradeWebSocket = original;
   }
@@ -159,7 +159,7 @@ async function bunPeer(hooks: Hooks): Promise<{ ws: BunServerWebSocket; message:
       return 1;
     },
   };
-  await handler.upgrade(request(), server);
+  await handler.handleUpgrade(request(), server);
   const ws = fakeBunWs(data);
   handler.websocket.open(ws);
   return { ws, message: () => handler.websocket.message(ws, MESSAGE) };

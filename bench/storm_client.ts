@@ -9,7 +9,7 @@
  * @module
  */
 
-import { ReconnectingWebSocket } from "../mod.ts";
+import { ReconnectingWebSocket } from "@wskit/wskit";
 import type { JobResult } from "./load_window.ts";
 import { Histogram } from "./stats.ts";
 

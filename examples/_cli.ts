@@ -112,7 +112,7 @@ export async function* stdinLines(signal?: AbortSignal): AsyncGenerator<string, 
 
 /** The limits every example accepts: `--max-payload BYTES` and `--origin ORIGIN` (repeatable). */
 export interface LimitFlags {
-  maxPayload?: number;
+  maxPayloadBytes?: number;
   origins?: string[];
 }
 
@@ -131,7 +131,7 @@ export function limitFlags(): LimitFlags {
         `Cannot limit payloads: --max-payload must be a positive integer, got ${max}`,
       );
     }
-    flags.maxPayload = n;
+    flags.maxPayloadBytes = n;
   }
   const origins = options("origin");
   if (origins.length > 0) flags.origins = origins;

@@ -16,8 +16,8 @@
  * @module
  */
 
-import { serve } from "../mod.ts";
-import { RedisRelay, RedisStore } from "../src/relay/redis.ts";
+import { serve } from "@wskit/wskit";
+import { RedisRelay, RedisStore } from "@wskit/wskit/redis";
 import { limitFlags, onShutdown, option, port } from "./_cli.ts";
 import { chatPage } from "./chat_page.ts";
 import { CHAT_RATE_LIMIT, chatApp } from "./chat_room.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Protocol } from "../mod.ts";
+import type { Protocol } from "@wskit/wskit";
 
 /**
  * The close code of a connection whose asked-for name (`?name=`) someone online goes by: the

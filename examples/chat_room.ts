@@ -41,7 +41,7 @@ import {
   type SessionServer,
   type SessionStore,
   type WebSocketEndpoint,
-} from "../mod.ts";
+} from "@wskit/wskit";
 import { type ChatProtocol, type Member, NAME_REFUSED, NAME_TAKEN } from "./chat_protocol.ts";
 
 export type { ChatProtocol, Member } from "./chat_protocol.ts";
@@ -63,7 +63,7 @@ const BURST = 2;
  * The endpoint's own limit, a backstop far above the chat's: a client past it is closed
  * (1008), which a session client survives by reconnecting.
  */
-export const CHAT_RATE_LIMIT: RateLimitOptions = { messages: 100, burst: 2, policy: "close" };
+export const CHAT_RATE_LIMIT: RateLimitOptions = { messages: 100, burst: 2000, policy: "close" };
 
 /** Where the chat keeps its sessions: in memory by default, in Redis to span servers. */
 export interface ChatOptions {

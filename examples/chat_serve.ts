@@ -16,8 +16,8 @@
  * @module
  */
 
-import { createHandler } from "../src/adapters/deno.ts";
-import { BroadcastChannelRelay } from "../src/relay/broadcast_channel.ts";
+import { createHandler } from "@wskit/wskit/deno";
+import { BroadcastChannelRelay } from "@wskit/wskit/broadcast-channel";
 import { onShutdown } from "./_cli.ts";
 import { chatPage } from "./chat_page.ts";
 import { CHAT_RATE_LIMIT, chatApp } from "./chat_room.ts";
@@ -36,6 +36,6 @@ console.log("chat worker ready");
 export default {
   fetch(request: Request, info: Deno.ServeHandlerInfo): Response | Promise<Response> {
     const upgrade = request.headers.get("upgrade")?.toLowerCase() === "websocket";
-    return upgrade ? ws.handle(request, info) : chatPage(request);
+    return upgrade ? ws.handleUpgrade(request, info) : chatPage(request);
   },
 };

@@ -14,7 +14,7 @@
  * @module
  */
 
-import { ReconnectingWebSocket } from "../src/client.ts";
+import { ReconnectingWebSocket } from "@wskit/wskit/client";
 import { args, flag, onShutdown, stdinLines } from "./_cli.ts";
 
 const url = args().find((a) => !a.startsWith("--")) ?? "ws://127.0.0.1:8000/";

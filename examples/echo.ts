@@ -9,7 +9,7 @@
  * @module
  */
 
-import { serve } from "../mod.ts";
+import { serve } from "@wskit/wskit";
 import { flag, limitFlags, onShutdown, port } from "./_cli.ts";
 
 const hello = flag("hello");

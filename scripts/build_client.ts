@@ -1,5 +1,5 @@
 /**
- * Builds the browser copy of the session client: `deno bundle` turns `src/session_client.ts` and
+ * Builds the browser copy of the session client: `deno bundle` turns `src/session/client.ts` and
  * its imports into one type-stripped ES module, which is written into
  * `examples/chat_client_bundle.ts` as a string. `examples/chat.ts` serves it at `/client.js`,
  * so the chat page runs wskit's own client while the example needs nothing but `--allow-net`.
@@ -16,7 +16,7 @@
 /** The repository root. */
 const ROOT = new URL("..", import.meta.url);
 /** What is bundled, relative to the root. */
-export const ENTRY = "src/session_client.ts";
+export const ENTRY = "src/browser.ts";
 /** Where the bundle goes, relative to the root. */
 export const OUTPUT = "examples/chat_client_bundle.ts";
 

@@ -5,7 +5,7 @@ import {
   type IncomingData,
   ReconnectingWebSocket,
   type ReconnectingWebSocketOptions,
-} from "../src/client.ts";
+} from "@wskit/wskit/client";
 import { type RunningExample, startExample } from "./_process.ts";
 import { waitFor } from "./_wait.ts";
 

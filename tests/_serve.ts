@@ -1,6 +1,6 @@
 /** Runs a test body against a fresh in-process server on a free port, closed afterwards. */
 
-import { type Hooks, serve, type ServeOptions, type Server } from "../mod.ts";
+import { type Hooks, serve, type ServeOptions, type Server } from "@wskit/wskit";
 
 /** Starts `serve(hooks)` on port 0, runs `body`, and closes the server whatever happens. */
 export async function withServer<T>(

@@ -1,6 +1,6 @@
 /** A recording WebSocket client for tests, on the runtime's own `WebSocket`. */
 
-import { SUBPROTOCOL, VERSION } from "../src/protocol.ts";
+import { SUBPROTOCOL, VERSION } from "../src/session/wire.ts";
 import { deferred, within } from "./_wait.ts";
 
 /** A message as the test client records it: text as string, binary as bytes. */

@@ -3,7 +3,7 @@
 // browsers (which see a refused upgrade only as 1006).
 
 import { assertEquals, assertMatch } from "@std/assert";
-import { type Hooks, serve, type Server } from "../mod.ts";
+import { type Hooks, serve, type Server } from "@wskit/wskit";
 import { test } from "./_harness.ts";
 import { rawHttp, upgradeRequest } from "./_tcp.ts";
 import { within } from "./_wait.ts";

@@ -2,7 +2,7 @@
 // RFC 6455 gives it), nothing else does, and a bounded fuzz leaves the server serving.
 
 import { assertEquals, assertGreaterOrEqual, assertLess } from "@std/assert";
-import { type Hooks, serve, type Server } from "../mod.ts";
+import { type Hooks, serve, type Server } from "@wskit/wskit";
 import { runtime, test } from "./_harness.ts";
 import { closeFrame, frame, rawWebSocket } from "./_raw_ws.ts";
 import { connectTcp, rawHttp, upgradeRequest } from "./_tcp.ts";

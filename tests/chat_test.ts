@@ -4,7 +4,7 @@
 import { assertEquals, assertRejects } from "@std/assert";
 import { CHAT_RATE_LIMIT, chatApp, MAX_TEXT, ROOM } from "../examples/chat_room.ts";
 import type { ChatProtocol } from "../examples/chat_protocol.ts";
-import { RemoteError, serve, SessionClient } from "../mod.ts";
+import { RemoteError, serve, SessionClient } from "@wskit/wskit";
 import { startProxy } from "./_proxy.ts";
 import { waitFor } from "./_wait.ts";
 import { test } from "./_harness.ts";

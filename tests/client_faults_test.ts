@@ -4,7 +4,7 @@
 // clients coming back after a restart at once.
 
 import { assert, assertEquals } from "@std/assert";
-import { type Hooks, serve } from "../mod.ts";
+import { type Hooks, serve } from "@wskit/wskit";
 import { connect, type Recorder, restartExample, shut } from "./_client.ts";
 import { test } from "./_harness.ts";
 import { type RunningExample, startExample } from "./_process.ts";

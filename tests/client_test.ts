@@ -11,13 +11,13 @@ import {
   assertNotEquals,
   assertThrows,
 } from "@std/assert";
-import { type Hooks, type Peer, serve, type ServeOptions, type Server } from "../mod.ts";
+import { type Hooks, type Peer, serve, type ServeOptions, type Server } from "@wskit/wskit";
 import {
   backoffDelay,
   defaultShouldReconnect,
   ReconnectingWebSocket,
   type ReconnectingWebSocketOptions,
-} from "../src/client.ts";
+} from "@wskit/wskit/client";
 import { connect as connectClient, Recorder, shut } from "./_client.ts";
 import { test } from "./_harness.ts";
 import { withServer as withServerOnly } from "./_serve.ts";
@@ -120,7 +120,7 @@ test("the constructor checks a fixed URL and the options at once, by meaning", (
     { maxRetries: -1 },
     { connectTimeout: 0 },
     { minUptime: NaN },
-    { maxQueuedMessages: -5 },
+    { maxQueued: -5 },
     { heartbeat: { interval: 0 } },
     { heartbeat: { timeout: Infinity } },
   ];
@@ -340,7 +340,7 @@ test("the outbox: sent in order and once after open, bounded by count, overflow 
   await withServer({
     message: (_p, m) => void received.push(m),
   }, async (server) => {
-    const [client, rec] = connect(server.url, { maxQueuedMessages: 3 });
+    const [client, rec] = connect(server.url, { maxQueued: 3 });
     assertEquals(client.send("a"), "queued");
     const bytes = new Uint8Array([1, 2]);
     assertEquals(client.send(bytes), "queued");

@@ -3,7 +3,7 @@
 // client talks to the Bun adapter.
 
 import { assertEquals } from "@std/assert";
-import { serve } from "../mod.ts";
+import { serve } from "@wskit/wskit";
 import { runtime, test } from "./_harness.ts";
 import { runtimeBin, spawn } from "./_process.ts";
 import { waitFor, within } from "./_wait.ts";

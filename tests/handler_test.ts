@@ -1,8 +1,8 @@
 // The mountable handlers inside a plain Deno.serve / Bun.serve app (see fixtures/mount.ts).
 
 import { assertEquals } from "@std/assert";
-import { createHandler as bunHandler } from "../src/adapters/bun.ts";
-import { createHandler as denoHandler } from "../src/adapters/deno.ts";
+import { createHandler as bunHandler } from "@wskit/wskit/bun";
+import { createHandler as denoHandler } from "@wskit/wskit/deno";
 import { runtime, test } from "./_harness.ts";
 import { mount } from "./fixtures/mount.ts";
 import { rawHttp, upgradeRequest } from "./_tcp.ts";
@@ -50,7 +50,7 @@ test("two handlers on one server keep their topics apart", async () => {
     const b = denoHandler({ open: (p) => p.subscribe("room") });
     const server = Deno.serve(
       { port: 0, hostname: "127.0.0.1", onListen() {} },
-      (req, info) => (new URL(req.url).pathname === "/a" ? a : b).handle(req, info),
+      (req, info) => (new URL(req.url).pathname === "/a" ? a : b).handleUpgrade(req, info),
     );
     await check(`ws://127.0.0.1:${server.addr.port}`, a, b);
     await server.shutdown();
@@ -63,8 +63,8 @@ test("two handlers on one server keep their topics apart", async () => {
     const server = bun.serve({
       port: 0,
       hostname: "127.0.0.1",
-      fetch: (req: Request, srv: Parameters<typeof a.upgrade>[1]) =>
-        (new URL(req.url).pathname === "/a" ? a : b).upgrade(req, srv),
+      fetch: (req: Request, srv: Parameters<typeof a.handleUpgrade>[1]) =>
+        (new URL(req.url).pathname === "/a" ? a : b).handleUpgrade(req, srv),
       websocket: a.websocket,
       // Both handlers' websocket objects dispatch through the socket's own data, so either
       // one serves both endpoints.

@@ -8,7 +8,7 @@ import {
   assertLessOrEqual,
   assertMatch,
 } from "@std/assert";
-import { type Hooks, LimitError, serve, type ServeOptions, type Server } from "../mod.ts";
+import { type Hooks, LimitError, serve, type ServeOptions, type Server } from "@wskit/wskit";
 import { runtime, test } from "./_harness.ts";
 import { withServer } from "./_serve.ts";
 import { frame, rawWebSocket } from "./_raw_ws.ts";
@@ -88,14 +88,14 @@ test("origin: an allow-list entry or a public origin that is not a URL is refuse
   }
 });
 
-test("maxPayload: a larger message closes its peer with 1009; the limit itself passes", async () => {
+test("maxPayloadBytes: a larger message closes its peer with 1009; the limit itself passes", async () => {
   const closes: unknown[] = [];
   await withLimits(
     {
       message: (peer, m) => void peer.send(typeof m === "string" ? `${m.length}` : `${m.length}b`),
       close: (_p, details) => void closes.push(details),
     },
-    { maxPayload: 1024 },
+    { maxPayloadBytes: 1024 },
     async (server) => {
       const c = await TestClient.connect(server.url);
       c.send(new Uint8Array(1024));
@@ -136,7 +136,7 @@ test("maxConnections: past it upgrades get 503 with a reason; a freed place is t
 test("rateLimit: over the rate the peer is closed with 1008 (policy close)", async () => {
   const closes: unknown[] = [];
   await withLimits({ ...echo, close: (_p, d) => void closes.push(d) }, {
-    rateLimit: { messages: 5, burst: 1 },
+    rateLimit: { messages: 5, burst: 1000 },
   }, async (server) => {
     const calm = await TestClient.connect(server.url);
     const flood = await TestClient.connect(server.url);
@@ -153,10 +153,10 @@ test("rateLimit: over the rate the peer is closed with 1008 (policy close)", asy
   });
 });
 
-test("rateLimit: policy refuse drops the excess, reports a LimitError and keeps the peer", async () => {
+test("rateLimit: policy drop drops the excess, reports a LimitError and keeps the peer", async () => {
   const errors: unknown[] = [];
   await withLimits({ ...echo, error: (_p, e) => void errors.push(e) }, {
-    rateLimit: { messages: 1000, bytes: 100, burst: 1, policy: "refuse" },
+    rateLimit: { messages: 1000, bytes: 100, burst: 1000, policy: "drop" },
   }, async (server) => {
     const c = await TestClient.connect(server.url);
     c.send("x".repeat(60));
@@ -195,7 +195,7 @@ for (const policy of ["drop", "close"] as const) {
           open: (peer) => peer.subscribe("room"),
           close: (_p, d) => void closes.push(d),
         },
-        { backpressure: { limit, policy } },
+        { backpressure: { maxBytes: limit, policy } },
         async (server) => {
           const slow = await rawWebSocket(server.port);
           const reader = await TestClient.connect(server.url);
@@ -252,7 +252,7 @@ test(
     const closes: unknown[] = [];
     await withLimits(
       { close: (_p, d) => void closes.push(d) },
-      { idleTimeout: idle },
+      { idleTimeout: idle * 1000 },
       async (server) => {
         const silent = await rawWebSocket(server.port);
         const started = Date.now();
@@ -269,7 +269,7 @@ test(
 );
 
 test("limits that are not positive numbers are refused at start with a RangeError", async () => {
-  for (const options of [{ maxPayload: 0 }, { maxConnections: -1 }, { idleTimeout: NaN }]) {
+  for (const options of [{ maxPayloadBytes: 0 }, { maxConnections: -1 }, { idleTimeout: NaN }]) {
     let error: unknown;
     try {
       await serve(echo, { port: 0, ...options });

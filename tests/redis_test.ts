@@ -2,11 +2,11 @@
 // middle, the session store, and a session that moves from one instance to another.
 
 import { assert, assertEquals, assertInstanceOf } from "@std/assert";
-import { type Hooks, serve, type Server } from "../mod.ts";
+import { type Hooks, serve, type Server } from "@wskit/wskit";
 import { encodeCommand, RespError, RespParser } from "../src/relay/_resp.ts";
-import { RedisRelay, type RedisRelayOptions, RedisStore } from "../src/relay/redis.ts";
-import { SessionClient } from "../src/session_client.ts";
-import { sessions } from "../src/session_server.ts";
+import { RedisRelay, type RedisRelayOptions, RedisStore } from "@wskit/wskit/redis";
+import { SessionClient } from "@wskit/wskit/session-client";
+import { sessions } from "@wskit/wskit/session";
 import { test } from "./_harness.ts";
 import { type RunningExample, startExample } from "./_process.ts";
 import { type Proxy, type ProxyOptions, startProxy } from "./_proxy.ts";

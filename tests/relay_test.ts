@@ -3,8 +3,8 @@
 // worker or another).
 
 import { assert, assertEquals } from "@std/assert";
-import { type Hooks, serve, type Server } from "../mod.ts";
-import { BroadcastChannelRelay } from "../src/relay/broadcast_channel.ts";
+import { type Hooks, serve, type Server } from "@wskit/wskit";
+import { BroadcastChannelRelay } from "@wskit/wskit/broadcast-channel";
 import { test } from "./_harness.ts";
 import { waitFor } from "./_wait.ts";
 import { TestClient } from "./_ws.ts";

@@ -10,7 +10,7 @@ import {
   assertStringIncludes,
   assertThrows,
 } from "@std/assert";
-import { type Hooks, type Peer, serve, type Server } from "../mod.ts";
+import { type Hooks, type Peer, serve, type Server } from "@wskit/wskit";
 import { test } from "./_harness.ts";
 import { withServer } from "./_serve.ts";
 import { rawWebSocket } from "./_raw_ws.ts";

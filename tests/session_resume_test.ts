@@ -10,9 +10,9 @@ import {
   assertLessOrEqual,
   assertNotEquals,
 } from "@std/assert";
-import { serve } from "../mod.ts";
-import { SessionClient } from "../src/session_client.ts";
-import { MemoryStore, type SessionOptions, sessions } from "../src/session_server.ts";
+import { serve } from "@wskit/wskit";
+import { SessionClient } from "@wskit/wskit/session-client";
+import { MemoryStore, type SessionOptions, sessions } from "@wskit/wskit/session";
 import { test } from "./_harness.ts";
 import { startProxy } from "./_proxy.ts";
 import { waitFor, within } from "./_wait.ts";

@@ -11,11 +11,11 @@ import {
   assertMatch,
   assertRejects,
 } from "@std/assert";
-import { serve } from "../mod.ts";
-import { SUBPROTOCOL } from "../src/protocol.ts";
-import { SessionClient } from "../src/session_client.ts";
-import { RemoteError } from "../src/session_errors.ts";
-import { type SessionOptions, sessions } from "../src/session_server.ts";
+import { serve } from "@wskit/wskit";
+import { SUBPROTOCOL } from "../src/session/wire.ts";
+import { SessionClient } from "@wskit/wskit/session-client";
+import { RemoteError } from "@wskit/wskit/protocol";
+import { type SessionOptions, sessions } from "@wskit/wskit/session";
 import { runtime, test } from "./_harness.ts";
 import { runtimeBin, spawn } from "./_process.ts";
 import { waitFor, within } from "./_wait.ts";

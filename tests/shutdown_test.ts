@@ -2,7 +2,7 @@
 // example ending by itself on Ctrl-C and SIGTERM, on each runtime it runs on.
 
 import { assert, assertEquals } from "@std/assert";
-import { serve } from "../mod.ts";
+import { serve } from "@wskit/wskit";
 import { runtime, test } from "./_harness.ts";
 import {
   assertEndedByItself,

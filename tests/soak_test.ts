@@ -4,7 +4,7 @@
 
 import { assert, assertEquals } from "@std/assert";
 import { chatApp } from "../examples/chat_room.ts";
-import { serve } from "../mod.ts";
+import { serve } from "@wskit/wskit";
 import { test } from "./_harness.ts";
 import { waitFor } from "./_wait.ts";
 import { TestClient } from "./_ws.ts";

@@ -6,8 +6,8 @@
  * @module
  */
 
-import { serve } from "../../mod.ts";
-import type { Hooks } from "../../mod.ts";
+import { serve } from "@wskit/wskit";
+import type { Hooks } from "@wskit/wskit";
 import { config, ready } from "./_control.ts";
 
 const { mode, port } = config();

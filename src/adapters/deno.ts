@@ -1,6 +1,6 @@
 /**
- * The Deno adapter: `Deno.upgradeWebSocket` behind the shared core, as a handler for any
- * `Deno.serve` and as a standalone `serve()`.
+ * The Deno adapter: `Deno.upgradeWebSocket` behind the shared core, as a handler to mount in
+ * any `Deno.serve`. (`serve()` from `@wskit/wskit` starts a whole server on it.)
  *
  * @example Mount wskit under /ws in an existing Deno server
  * ```ts ignore
@@ -13,7 +13,7 @@
  * });
  * Deno.serve((request, info) =>
  *   new URL(request.url).pathname === "/ws"
- *     ? ws.handle(request, info)
+ *     ? ws.handleUpgrade(request, info)
  *     : new Response("Hello")
  * );
  * ```
@@ -21,22 +21,13 @@
  * @module
  */
 
-import type { SocketDriver, TcpStream } from "../adapter.ts";
-import { type Accepted, Endpoint } from "../endpoint.ts";
-import { isUpgrade, refuse, upgradeRequired } from "../handshake.ts";
-import type {
-  EndpointOptions,
-  Hooks,
-  SendStatus,
-  ServeOptions,
-  Server,
-  WebSocketEndpoint,
-} from "../hooks.ts";
-import { answerPlain, endpointFacade, listenOptions, serverHandle } from "../listener.ts";
-import type { ServerPeer } from "../peer.ts";
-
-export type { Relay, RelayDeliver, RelayStats } from "../relay.ts";
-export type { TcpStream } from "../adapter.ts";
+import type { SocketDriver } from "../server/driver.ts";
+import { type Accepted, Endpoint } from "../server/endpoint.ts";
+import { refuse } from "../server/handshake.ts";
+import { endpointFacade } from "../server/listener.ts";
+import type { EndpointOptions } from "../server/options.ts";
+import type { ServerPeer } from "../server/peer.ts";
+import type { Hooks, SendStatus, WebSocketEndpoint } from "../server/types.ts";
 
 /** The part of `Deno.ServeHandlerInfo` the adapter reads. */
 export interface DenoServeInfo {
@@ -58,7 +49,7 @@ export interface DenoHandler<T = unknown> extends WebSocketEndpoint<T> {
    * @param info The handler info `Deno.serve` passes, for the remote address.
    * @returns The response to return from the `Deno.serve` handler.
    */
-  handle(request: Request, info?: DenoServeInfo): Promise<Response>;
+  handleUpgrade(request: Request, info?: DenoServeInfo): Promise<Response>;
 }
 
 /** How long after a queued send the adapter looks at `bufferedAmount` again. */
@@ -233,7 +224,7 @@ class DenoSocket implements SocketDriver {
  * import { createHandler } from "jsr:@wskit/wskit/deno";
  *
  * const ws = createHandler({ message: (peer, message) => void peer.send(message) });
- * Deno.serve((request, info) => ws.handle(request, info));
+ * Deno.serve((request, info) => ws.handleUpgrade(request, info));
  * ```
  *
  * @typeParam T The per-connection data type.
@@ -249,8 +240,7 @@ export function createHandler<T = unknown>(
   const core = endpoint as unknown as Endpoint<unknown>;
   return {
     ...endpointFacade(endpoint),
-    async handle(request: Request, info?: DenoServeInfo): Promise<Response> {
-      if (!isUpgrade(request)) return upgradeRequired();
+    async handleUpgrade(request: Request, info?: DenoServeInfo): Promise<Response> {
       // The remote address must be read before the upgrade invalidates the request.
       const addr = info?.remoteAddr;
       const remoteAddress = addr && addr.transport === "tcp" ? addr.hostname : undefined;
@@ -259,8 +249,9 @@ export function createHandler<T = unknown>(
       let upgraded;
       try {
         // The subprotocol header is set below: Deno checks the choice against the offer split
-        // at ", " only, and would refuse "b" from "a,b".
-        upgraded = Deno.upgradeWebSocket(request, { idleTimeout: core.limits.idleTimeout });
+        // at ", " only, and would refuse "b" from "a,b". Deno counts the timeout in seconds.
+        const idleTimeout = Math.ceil(core.limits.idleTimeout / 1000);
+        upgraded = Deno.upgradeWebSocket(request, { idleTimeout });
       } catch (error) {
         endpoint.release(accepted);
         return refuse(400, `Cannot upgrade: ${(error as Error).message}`);
@@ -272,64 +263,6 @@ export function createHandler<T = unknown>(
       const driver = new DenoSocket(socket, core);
       driver.peer = core.createPeer(accepted as Accepted<unknown>, driver);
       return response;
-    },
-  };
-}
-
-/**
- * Starts a Deno server whose every upgrade request goes to `hooks`.
- *
- * @example Echo server on a free port
- * ```ts ignore
- * import { serve } from "jsr:@wskit/wskit/deno";
- *
- * const server = await serve({ message: (peer, m) => void peer.send(m) }, { port: 0 });
- * console.log(server.url);
- * await server.close();
- * ```
- *
- * @typeParam T The per-connection data type.
- * @param hooks The application's hooks.
- * @param options Where to listen, a `fetch` for plain requests, endpoint options.
- * @returns The running server.
- */
-export function serve<T = unknown>(
-  hooks: Hooks<T>,
-  options: ServeOptions = {},
-): Promise<Server<T>> {
-  const { listen, endpoint } = listenOptions(options);
-  const handler = createHandler(hooks, endpoint);
-  const fetch = options.fetch;
-  const server = Deno.serve(
-    { ...listen, onListen() {} },
-    (request, info) =>
-      isUpgrade(request) ? handler.handle(request, info) : answerPlain(request, fetch),
-  );
-  const addr = server.addr as Deno.NetAddr;
-  return Promise.resolve(serverHandle(handler, {
-    hostname: addr.hostname,
-    port: addr.port,
-    stop: () => server.shutdown(),
-  }));
-}
-
-/**
- * Opens a TCP connection with `Deno.connect`, as Web streams (used by the Redis relay).
- *
- * @param hostname The host.
- * @param port The port.
- * @returns The connection.
- */
-export async function connectTcp(hostname: string, port: number): Promise<TcpStream> {
-  const conn = await Deno.connect({ hostname, port });
-  conn.setNoDelay(true);
-  return {
-    readable: conn.readable,
-    writable: conn.writable,
-    close() {
-      try {
-        conn.close();
-      } catch { /* already closed */ }
     },
   };
 }

@@ -18,7 +18,7 @@
  * @module
  */
 
-import type { Relay, RelayDeliver, RelayStats } from "../relay.ts";
+import type { Relay, RelayDeliver, RelayStats } from "../server/relay.ts";
 
 interface Envelope {
   o: string;
@@ -30,6 +30,16 @@ interface Envelope {
  * A relay over a `BroadcastChannel`: every publish reaches the endpoints of the other
  * workers that opened a relay with the same name, once each, in order per publisher. A
  * channel never delivers a worker's own messages back to it.
+ *
+ * @example One chat across the workers of a process
+ * ```ts ignore
+ * import { BroadcastChannelRelay, serve } from "jsr:@wskit/wskit";
+ *
+ * await serve({
+ *   open: (peer) => peer.subscribe("chat"),
+ *   message: (peer, m) => peer.publish("chat", m, { self: true }),
+ * }, { port: 8000, reusePort: true, relay: new BroadcastChannelRelay("chat") });
+ * ```
  */
 export class BroadcastChannelRelay implements Relay {
   #name: string;

@@ -2,7 +2,7 @@
 // what it was handed (typeof, constructor name, bytes), so that each half of the suite checks
 // the adapter of the runtime it does not run on. Prints its URL, runs until killed.
 
-import { serve } from "../../mod.ts";
+import { serve } from "@wskit/wskit";
 
 const server = await serve({
   message(peer, message) {

@@ -3,7 +3,7 @@
  * Deno or Bun, and session clients on them: the seams between instances, tested for real.
  */
 
-import { SessionClient } from "../../src/session_client.ts";
+import { SessionClient } from "@wskit/wskit/session-client";
 import type { StressProtocol } from "../fixtures/session_stress.ts";
 import { type Child, root, runtimeBin, spawn } from "../_process.ts";
 import { waitFor, within } from "../_wait.ts";

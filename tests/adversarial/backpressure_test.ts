@@ -2,7 +2,7 @@
 // closed (1013 in the close hook) and counted, on both runtimes, while the others are served.
 
 import { assertEquals } from "@std/assert";
-import type { Peer } from "../../mod.ts";
+import type { Peer } from "@wskit/wskit";
 import { test } from "../_harness.ts";
 import { frame, rawWebSocket } from "../_raw_ws.ts";
 import { withServer } from "../_serve.ts";
@@ -41,5 +41,5 @@ test("backpressure: by default a peer that stops reading is closed and counted",
     assertEquals(await reader.next(), "still served");
     slow.conn.close();
     await reader.close();
-  }, { backpressure: { limit: 256 * 1024 } });
+  }, { backpressure: { maxBytes: 256 * 1024 } });
 }, { timeout: 30_000 });

@@ -6,7 +6,7 @@
 import { assertEquals, assertNotEquals, assertRejects } from "@std/assert";
 import { chatApp, MAX_TEXT } from "../../examples/chat_room.ts";
 import type { ChatProtocol } from "../../examples/chat_protocol.ts";
-import { RemoteError, serve, SessionClient } from "../../mod.ts";
+import { RemoteError, serve, SessionClient } from "@wskit/wskit";
 import { test } from "../_harness.ts";
 import { deferred, within } from "../_wait.ts";
 import { TestClient } from "../_ws.ts";

@@ -8,7 +8,7 @@
 import { assert, assertEquals, assertRejects } from "@std/assert";
 import { chatApp, NAME_REFUSED, NAME_TAKEN } from "../../examples/chat_room.ts";
 import type { ChatProtocol } from "../../examples/chat_protocol.ts";
-import { RemoteError, serve, type Server, SessionClient } from "../../mod.ts";
+import { RemoteError, serve, type Server, SessionClient } from "@wskit/wskit";
 import { test } from "../_harness.ts";
 import { deferred, waitFor, within } from "../_wait.ts";
 import { TestClient } from "../_ws.ts";

@@ -3,7 +3,7 @@
 // unhandled rejection, or a refusal that differs between the runtimes.
 
 import { assertEquals, assertInstanceOf, assertMatch } from "@std/assert";
-import type { Hooks, UpgradeResult } from "../../mod.ts";
+import type { Hooks, UpgradeResult } from "@wskit/wskit";
 import { test } from "../_harness.ts";
 import { withServer } from "../_serve.ts";
 import { rawHttp, upgradeRequest } from "../_tcp.ts";

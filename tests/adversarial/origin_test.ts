@@ -3,7 +3,7 @@
 // proxy; and the options that state where the server is really reached.
 
 import { assertEquals, assertLess } from "@std/assert";
-import type { Hooks, ServeOptions } from "../../mod.ts";
+import type { Hooks, ServeOptions } from "@wskit/wskit";
 import { test } from "../_harness.ts";
 import { withServer } from "../_serve.ts";
 import { rawHttp, upgradeRequest } from "../_tcp.ts";

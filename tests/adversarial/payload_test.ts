@@ -1,8 +1,8 @@
-// maxPayload at its edge: exactly the limit passes and one byte more closes with 1009, for
+// maxPayloadBytes at its edge: exactly the limit passes and one byte more closes with 1009, for
 // text (counted in UTF-8 bytes) and binary, on both runtimes; the others keep being served.
 
 import { assertEquals } from "@std/assert";
-import type { Hooks } from "../../mod.ts";
+import type { Hooks } from "@wskit/wskit";
 import { test } from "../_harness.ts";
 import { withServer } from "../_serve.ts";
 import { waitFor, within } from "../_wait.ts";
@@ -22,7 +22,7 @@ const cases: [string, string | Uint8Array, string | Uint8Array, string][] = [
 ];
 
 for (const [kind, atLimit, overLimit, answer] of cases) {
-  test(`maxPayload: a ${kind} message of exactly the limit passes, one byte more closes with 1009`, async () => {
+  test(`maxPayloadBytes: a ${kind} message of exactly the limit passes, one byte more closes with 1009`, async () => {
     const closes: number[] = [];
     await withServer({ ...sizes, close: (_p, d) => void closes.push(d.code) }, async (server) => {
       const bystander = await TestClient.connect(server.url);
@@ -37,6 +37,6 @@ for (const [kind, atLimit, overLimit, answer] of cases) {
       bystander.send(atLimit);
       assertEquals(await bystander.next(), answer);
       await bystander.close();
-    }, { maxPayload: LIMIT });
+    }, { maxPayloadBytes: LIMIT });
   });
 }

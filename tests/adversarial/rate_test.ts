@@ -3,7 +3,7 @@
 // refused, a steady rate below it is not), which an instant flood alone could not show.
 
 import { assertEquals, assertGreater } from "@std/assert";
-import type { Hooks, Server } from "../../mod.ts";
+import type { Hooks, Server } from "@wskit/wskit";
 import { test } from "../_harness.ts";
 import { frame, rawWebSocket } from "../_raw_ws.ts";
 import { withServer } from "../_serve.ts";
@@ -19,7 +19,7 @@ test("rateLimit: a client flooding past the limit gets the 1008 close frame on b
     const e = await within(flood.closed, "the close");
     assertEquals([e.code, e.reason], [1008, "Rate limit exceeded"]);
     assertEquals(server.stats().closed.rateLimit, 1);
-  }, { rateLimit: { messages: 5, burst: 1 } });
+  }, { rateLimit: { messages: 5, burst: 1000 } });
 });
 
 test(
@@ -36,7 +36,7 @@ test(
       await within(raw.conn.closed, "the connection to end");
       assertEquals(raw.closeCode(), 1008);
       await waitFor(() => server.stats().closed.rateLimit === 1, "the counter");
-    }, { rateLimit: { messages: 5, burst: 1 } });
+    }, { rateLimit: { messages: 5, burst: 1000 } });
   },
   { timeout: 30_000 },
 );
@@ -64,7 +64,7 @@ test(
   async () => {
     // 20 messages/s, half a second of burst: 10 in the bucket, refilled at 20 per second. A
     // refill too fast lets the first client through; one too slow refuses the second.
-    const rateLimit = { messages: 20, burst: 0.5, policy: "refuse" } as const;
+    const rateLimit = { messages: 20, burst: 500, policy: "drop" } as const;
     const refused = async (perTick: number, tickMs: number) => {
       let seen = 0;
       let sent = 0;

@@ -3,15 +3,15 @@
 // bytes across all streams, frames held unconfirmed, and frames sent before the welcome.
 
 import { assert, assertEquals, assertGreaterOrEqual, assertLessOrEqual } from "@std/assert";
-import { serve, type Server } from "../../mod.ts";
-import { SessionClient } from "../../src/session_client.ts";
-import { MemoryStore, type SessionStore } from "../../src/session_store.ts";
-import { type SessionOptions, sessions, type SessionServer } from "../../src/session_server.ts";
-import type { Position } from "../../src/protocol.ts";
+import { serve, type Server } from "@wskit/wskit";
+import { SessionClient } from "@wskit/wskit/session-client";
+import { MemoryStore, type SessionStore } from "@wskit/wskit/session";
+import { type SessionOptions, sessions, type SessionServer } from "@wskit/wskit/session";
+import type { Position } from "../../src/session/wire.ts";
 import { test } from "../_harness.ts";
 import { waitFor, within } from "../_wait.ts";
 import { helloSession, TestClient } from "../_ws.ts";
-import { SUBPROTOCOL, VERSION } from "../../src/protocol.ts";
+import { SUBPROTOCOL, VERSION } from "../../src/session/wire.ts";
 
 type Frame = Record<string, unknown>;
 

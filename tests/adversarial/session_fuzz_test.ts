@@ -3,8 +3,8 @@
 // the hostile clients are gone and the window has passed, is back within a stated bound.
 
 import { assert, assertEquals, assertLess } from "@std/assert";
-import { SUBPROTOCOL, VERSION } from "../../src/protocol.ts";
-import { SessionClient } from "../../src/session_client.ts";
+import { SUBPROTOCOL, VERSION } from "../../src/session/wire.ts";
+import { SessionClient } from "@wskit/wskit/session-client";
 import { env, runtime, test } from "../_harness.ts";
 import { waitFor } from "../_wait.ts";
 import { TestClient } from "../_ws.ts";

@@ -4,10 +4,10 @@
 // rejection (which would end the process).
 
 import { assert, assertEquals, assertLess } from "@std/assert";
-import { serve } from "../../mod.ts";
-import { RemoteError } from "../../src/session_errors.ts";
-import { MemoryStore } from "../../src/session_store.ts";
-import { type SessionOptions, sessions } from "../../src/session_server.ts";
+import { serve } from "@wskit/wskit";
+import { RemoteError } from "@wskit/wskit/protocol";
+import { MemoryStore } from "@wskit/wskit/session";
+import { type SessionOptions, sessions } from "@wskit/wskit/session";
 import { runtime, test } from "../_harness.ts";
 import { startExample } from "../_process.ts";
 import { waitFor } from "../_wait.ts";

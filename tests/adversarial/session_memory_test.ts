@@ -4,7 +4,7 @@
 // window has passed, its memory is back near the start.
 
 import { assert, assertLess } from "@std/assert";
-import { SUBPROTOCOL, VERSION } from "../../src/protocol.ts";
+import { SUBPROTOCOL, VERSION } from "../../src/session/wire.ts";
 import { runtime, test } from "../_harness.ts";
 import { helloSession, TestClient } from "../_ws.ts";
 import { startTarget, type Target } from "./_target.ts";

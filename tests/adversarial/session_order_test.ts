@@ -3,9 +3,9 @@
 // lost with a resync; a frame is never skipped, never delivered twice, never out of order.
 
 import { assertEquals } from "@std/assert";
-import { type Peer, serve, type Server } from "../../mod.ts";
-import { SUBPROTOCOL, VERSION } from "../../src/protocol.ts";
-import { SessionClient } from "../../src/session_client.ts";
+import { type Peer, serve, type Server } from "@wskit/wskit";
+import { SUBPROTOCOL, VERSION } from "../../src/session/wire.ts";
+import { SessionClient } from "@wskit/wskit/session-client";
 import { test } from "../_harness.ts";
 import { waitFor } from "../_wait.ts";
 

@@ -1,0 +1,11 @@
+/**
+ * Everything of wskit that runs in a browser page, as one module: the reconnecting client,
+ * the session client and what they share. It is the input of the browser build of the
+ * client (`deno task build:client`); applications import the entry points instead.
+ *
+ * @module
+ */
+
+export * from "./client/mod.ts";
+export * from "./session/protocol.ts";
+export * from "./session/client.ts";

@@ -1,0 +1,158 @@
+/**
+ * The events of {@linkcode ReconnectingWebSocket} beyond those of `WebSocket`, and the typed
+ * event map its `addEventListener` understands.
+ *
+ * @module
+ */
+
+import type { OutgoingData } from "./options.ts";
+
+/**
+ * Dispatched when a connection attempt starts (before the providers are called).
+ *
+ * @example Show each attempt
+ * ```ts ignore
+ * import { ReconnectingWebSocket } from "jsr:@wskit/wskit/client";
+ *
+ * const ws = new ReconnectingWebSocket("ws://127.0.0.1:8000/");
+ * ws.addEventListener("connecting", (e) => console.log(e.attempt ? `retry #${e.attempt}` : "connecting"));
+ * ```
+ */
+export class ConnectingEvent extends Event {
+  /** `0` for the first connection, then the number of the retry. */
+  readonly attempt: number;
+
+  /**
+   * Creates the event.
+   *
+   * @param attempt `0` for the first connection, then the number of the retry.
+   */
+  constructor(attempt: number) {
+    super("connecting");
+    this.attempt = attempt;
+  }
+}
+
+/**
+ * Dispatched after a close when a reconnect has been scheduled.
+ *
+ * @example Count down to the next attempt
+ * ```ts ignore
+ * import { ReconnectingWebSocket } from "jsr:@wskit/wskit/client";
+ *
+ * const ws = new ReconnectingWebSocket("ws://127.0.0.1:8000/");
+ * ws.addEventListener("reconnect", (e) => console.log(`retry #${e.attempt} in ${e.delay} ms`));
+ * ```
+ */
+export class ReconnectEvent extends Event {
+  /** The number of the coming retry, from 1. */
+  readonly attempt: number;
+  /** The wait before it, in milliseconds. */
+  readonly delay: number;
+
+  /**
+   * Creates the event.
+   *
+   * @param attempt The number of the coming retry, from 1.
+   * @param delay The wait before it, in milliseconds.
+   */
+  constructor(attempt: number, delay: number) {
+    super("reconnect");
+    this.attempt = attempt;
+    this.delay = delay;
+  }
+}
+
+/** Why the client stopped reconnecting on its own. */
+export type GiveUpReason = "max-retries" | "policy";
+
+/**
+ * Dispatched after the last close when the client stops reconnecting on its own.
+ *
+ * @example Tell the user the client stopped
+ * ```ts ignore
+ * import { ReconnectingWebSocket } from "jsr:@wskit/wskit/client";
+ *
+ * const ws = new ReconnectingWebSocket("ws://127.0.0.1:8000/", undefined, { maxRetries: 5 });
+ * ws.addEventListener("giveup", (e) => console.log(`gave up (${e.reason}) after ${e.attempt} retries`));
+ * ```
+ */
+export class GiveUpEvent extends Event {
+  /** `"max-retries"` when `maxRetries` ran out, `"policy"` when the close code said stop. */
+  readonly reason: GiveUpReason;
+  /** The number of the last attempt (`0`: the first connection). */
+  readonly attempt: number;
+  /** The last close. */
+  readonly closeEvent: CloseEvent;
+
+  /**
+   * Creates the event.
+   *
+   * @param reason Why the client stopped.
+   * @param attempt The number of the last attempt.
+   * @param closeEvent The last close.
+   */
+  constructor(reason: GiveUpReason, attempt: number, closeEvent: CloseEvent) {
+    super("giveup");
+    this.reason = reason;
+    this.attempt = attempt;
+    this.closeEvent = closeEvent;
+  }
+}
+
+/** Why messages were dropped. */
+export type DropReason = "overflow" | "closed";
+
+/**
+ * Dispatched when messages are refused or discarded: never silently.
+ *
+ * @example Keep what the client could not send
+ * ```ts ignore
+ * import { ReconnectingWebSocket } from "jsr:@wskit/wskit/client";
+ *
+ * const ws = new ReconnectingWebSocket("ws://127.0.0.1:8000/");
+ * ws.addEventListener("drop", (e) => console.warn(`${e.messages.length} not sent: ${e.reason}`));
+ * ```
+ */
+export class DropEvent extends Event {
+  /**
+   * `"overflow"`: `send()` refused the message because the outbox was full;
+   * `"closed"`: the client is closed for good, so a `send()` or the queued messages have
+   * nowhere to go.
+   */
+  readonly reason: DropReason;
+  /** The messages (queued ones as the copies the outbox took). */
+  readonly messages: readonly OutgoingData[];
+
+  /**
+   * Creates the event.
+   *
+   * @param reason Why the messages were dropped.
+   * @param messages The messages.
+   */
+  constructor(reason: DropReason, messages: readonly OutgoingData[]) {
+    super("drop");
+    this.reason = reason;
+    this.messages = messages;
+  }
+}
+
+/** The events of {@linkcode ReconnectingWebSocket}, by type. */
+export interface ReconnectingWebSocketEventMap {
+  /** A connection opened. */
+  open: Event;
+  /** A message arrived (heartbeat pongs excepted). */
+  message: MessageEvent;
+  /** A connection or attempt ended, with its real code (1006 for abnormal endings). */
+  close: CloseEvent;
+  /** A socket failed, a provider threw, or an attempt timed out. */
+  error: ErrorEvent;
+  /** An attempt starts. */
+  connecting: ConnectingEvent;
+  /** A reconnect has been scheduled. */
+  reconnect: ReconnectEvent;
+  /** The client stopped reconnecting on its own. */
+  giveup: GiveUpEvent;
+  /** Messages were refused or discarded. */
+  drop: DropEvent;
+}

@@ -1,0 +1,212 @@
+/**
+ * The server-side session object, and what it keeps of the client frames it is handling.
+ * Internal: the machinery that drives it is `_session_core.ts`.
+ *
+ * @module
+ */
+
+import type { ClientFrame } from "./wire.ts";
+import type { Session, SessionPublishOptions } from "./api.ts";
+import type { SessionRecord } from "./store.ts";
+import type { AnyProtocol, EventName, Protocol, RequestOptions } from "./types.ts";
+import type { Peer } from "../server/types.ts";
+import { randomId } from "./store.ts";
+import { awaitAnswer, type Waiter } from "./_requests.ts";
+
+const DEFAULT_REQUEST_TIMEOUT = 10_000;
+
+/** The topic behind a room. */
+export function roomTopic(room: string): string {
+  return `wskit/room/${room}`;
+}
+/** The store stream of a room. */
+export function roomStream(room: string): string {
+  return `r:${room}`;
+}
+/** The store stream of a session's own messages. */
+export function ownStream(sid: string): string {
+  return `s:${sid}`;
+}
+
+/** What a session connection carries until and after its hello. */
+export interface Link<T> {
+  peer: Peer<T>;
+  session: ServerSession<AnyProtocol, T> | undefined;
+  helloTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Frames that arrived while the hello was being answered. */
+  waiting: string[] | undefined;
+  /** A gap fill is being read from the store (one at a time per connection). */
+  filling: boolean;
+}
+
+/**
+ * The handling of one client frame: its number, and the store writes it made. The frame is
+ * confirmed to the client only once every one of those writes has succeeded; each write's
+ * idempotency key is `sid.q.n`, so that handling the frame again after a failure records
+ * nothing twice.
+ */
+export interface Handling {
+  readonly sid: string;
+  readonly q: number;
+  /** Writes made so far (numbers the next key). */
+  writes: number;
+  /** Writes that did not complete at once. */
+  pending: Promise<unknown>[] | undefined;
+  /** The session's generation when the handling started (a store failure starts a new one). */
+  readonly generation: number;
+}
+
+/** What a session needs from the machinery that keeps it. */
+export interface SessionHost<T> {
+  /** Writes a frame to the session's own stream and sends it when connected. */
+  toSession(
+    session: ServerSession<AnyProtocol, T>,
+    head: string,
+    tail: string,
+    payload: unknown,
+  ): void;
+  /** Writes a frame to a room's stream and publishes it. */
+  toRoom(
+    room: string,
+    event: string,
+    payload: unknown,
+    exclude: string | undefined,
+    ctx?: Handling,
+  ): void;
+  /** Saves the session where other instances can resume it, as part of `ctx` if given. */
+  persist(session: ServerSession<AnyProtocol, T>, ctx?: Handling): void;
+  /** Ends the session. */
+  end(session: ServerSession<AnyProtocol, T>, reason: "closed", code: number, why: string): void;
+  /** Checks a room name and the session's room count. */
+  checkJoin(session: ServerSession<AnyProtocol, T>, room: string): void;
+  /** The handling that is running synchronously right now, if any. */
+  readonly current: Handling | undefined;
+}
+
+/** One client's session on the server; it outlives the client's connections. */
+export class ServerSession<P extends Protocol, T> implements Session<P, T> {
+  readonly id: string;
+  readonly sid: string;
+  readonly identity: string;
+  data: T;
+  readonly rooms = new Set<string>();
+  link: Link<T> | undefined;
+  /** The last client frame accepted in order. */
+  lastSeq = 0;
+  /** The last client frame handled with all its writes recorded: what may be confirmed. */
+  durable = 0;
+  /** The last number confirmed to the client. */
+  acked = 0;
+  /** Handled frames above `durable` (answers complete out of turn). */
+  readonly done = new Set<number>();
+  /** Sizes of the frames above `durable`, in order, for the unconfirmed bound. */
+  sizes: number[] = [];
+  unconfirmedBytes = 0;
+  /** Frames waiting for the one being handled (a session's frames run one at a time). */
+  queue: Extract<ClientFrame, { q: number }>[] = [];
+  /** The frame being handled, if any. */
+  handling: Handling | undefined;
+  /** Bumped when a store failure throws away what was being handled. */
+  generation = 0;
+  ackTimer: ReturnType<typeof setTimeout> | undefined;
+  /** A save of the record is running, and whether another must follow it. */
+  saving = false;
+  saveAgain = false;
+  expiresAt = Infinity;
+  ended = false;
+  nextRequest = 0;
+  /** Server requests waiting for the client's answer, by id. */
+  readonly pending = new Map<number, Waiter>();
+  #host: SessionHost<T>;
+
+  constructor(host: SessionHost<T>, identity: string, data: T, saved?: SessionRecord) {
+    this.#host = host;
+    this.identity = identity;
+    this.data = data;
+    // 128 random bits for the secret id; the public one only needs to be unique.
+    this.sid = saved?.sid ?? randomId(16);
+    this.id = saved?.pid ?? randomId(9);
+    if (saved) {
+      for (const room of saved.rooms) this.rooms.add(room);
+      this.lastSeq = this.durable = this.acked = saved.lastSeq;
+    }
+  }
+
+  /** What a shared store keeps of this session. */
+  record(): SessionRecord {
+    return {
+      sid: this.sid,
+      pid: this.id,
+      identity: this.identity,
+      data: this.data,
+      rooms: [...this.rooms],
+      lastSeq: this.durable,
+    };
+  }
+
+  get connected(): boolean {
+    return this.link !== undefined;
+  }
+
+  get peer(): Peer<T> | undefined {
+    return this.link?.peer;
+  }
+
+  #self(): ServerSession<AnyProtocol, T> {
+    return this as unknown as ServerSession<AnyProtocol, T>;
+  }
+
+  emit<K extends EventName<P["serverEvents"]>>(event: K, payload: P["serverEvents"][K]): void {
+    this.#host.toSession(this.#self(), `"t":"e","o":`, `,"e":${JSON.stringify(event)}`, payload);
+  }
+
+  request<K extends EventName<P["serverRequests"]>>(
+    event: K,
+    payload: P["serverRequests"][K]["payload"],
+    options: RequestOptions = {},
+  ): Promise<P["serverRequests"][K]["result"]> {
+    const id = ++this.nextRequest;
+    return awaitAnswer(event, options, DEFAULT_REQUEST_TIMEOUT, (waiter) => {
+      this.#host.toSession(
+        this.#self(),
+        `"t":"r","o":`,
+        `,"i":${id},"e":${JSON.stringify(event)}`,
+        payload,
+      );
+      this.pending.set(id, waiter);
+    }, () => this.pending.delete(id));
+  }
+
+  join(room: string): void {
+    if (this.ended || this.rooms.has(room)) return;
+    this.#host.checkJoin(this.#self(), room);
+    this.rooms.add(room);
+    this.link?.peer.subscribe(roomTopic(room));
+    this.#host.persist(this.#self(), this.#host.current ?? this.handling);
+  }
+
+  leave(room: string): void {
+    if (!this.rooms.delete(room)) return;
+    this.link?.peer.unsubscribe(roomTopic(room));
+    this.#host.persist(this.#self(), this.#host.current ?? this.handling);
+  }
+
+  publish<K extends EventName<P["serverEvents"]>>(
+    room: string,
+    event: K,
+    payload: P["serverEvents"][K],
+    options?: SessionPublishOptions,
+  ): void {
+    this.#host.toRoom(
+      room,
+      event,
+      payload,
+      options?.self ? undefined : this.id,
+      this.#host.current ?? this.handling,
+    );
+  }
+
+  close(code = 1000, reason = "Session closed"): void {
+    this.#host.end(this.#self(), "closed", code, reason);
+  }
+}
