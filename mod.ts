@@ -10,8 +10,8 @@
  * `./broadcast-channel`, `./redis`), and the runtime handlers live in `./deno` and `./bun`.
  *
  * @example A chat in a dozen lines
- * ```ts ignore
- * import { serve } from "jsr:@wskit/wskit";
+ * ```ts
+ * import { serve } from "@wskit/wskit";
  *
  * const server = await serve({
  *   open(peer) {
@@ -29,8 +29,8 @@
  * ```
  *
  * @example A client that survives server restarts
- * ```ts ignore
- * import { ReconnectingWebSocket } from "jsr:@wskit/wskit";
+ * ```ts
+ * import { ReconnectingWebSocket } from "@wskit/wskit";
  *
  * const ws = new ReconnectingWebSocket("ws://127.0.0.1:8000/", undefined, { heartbeat: true });
  * ws.send("hello"); // queued until open, and again whenever the link is down

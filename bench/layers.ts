@@ -17,13 +17,12 @@
  * @module
  */
 
-import { chatApp } from "../examples/chat_room.ts";
+import { chatApp } from "../examples/chat_app/room.ts";
 import { type Protocol, serve, SessionClient, sessions } from "@wskit/wskit";
 import { RedisRelay } from "@wskit/wskit/redis";
+import { args, exit, memoryUsage } from "../tests/_support/this_process.ts";
 
-const argv = "Deno" in globalThis
-  ? (globalThis as unknown as { Deno: { args: string[] } }).Deno.args
-  : (globalThis as unknown as { process: { argv: string[] } }).process.argv.slice(2);
+const argv = args();
 const quick = argv.includes("--quick");
 const redisAt = argv.indexOf("--redis");
 const redis = redisAt >= 0 ? argv[redisAt + 1] : undefined;
@@ -44,9 +43,7 @@ function report(name: string, figures: Record<string, number | boolean | string>
 }
 
 function rssMiB(): number {
-  const deno = (globalThis as { Deno?: { memoryUsage(): { rss: number } } }).Deno;
-  const proc = (globalThis as { process?: { memoryUsage(): { rss: number } } }).process;
-  return (deno ? deno.memoryUsage().rss : proc!.memoryUsage().rss) / 1024 / 1024;
+  return memoryUsage().rss / 1024 / 1024;
 }
 
 function opened(ws: WebSocket): Promise<void> {
@@ -214,9 +211,4 @@ await fanout(false);
 if (redis) await fanout(true);
 await soak();
 // Client sockets still finishing their closing handshakes would keep the process a while.
-const host = globalThis as unknown as {
-  Deno?: { exit(c: number): never };
-  process?: { exit(c: number): never };
-};
-if (host.Deno) host.Deno.exit(0);
-else host.process!.exit(0);
+exit(0);

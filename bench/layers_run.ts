@@ -6,8 +6,10 @@
  * @module
  */
 
-import { Child } from "./child.ts";
-import { binaries, root } from "./subject.ts";
+import { which } from "../tests/_support/harness.ts";
+import { runArgs, spawn } from "../tests/_support/process.ts";
+import { type RedisServer, startRedis } from "../tests/_support/redis.ts";
+import { waitFor } from "../tests/_support/wait.ts";
 
 /** One measurement of `layers.ts`. */
 export interface LayerResult {
@@ -18,27 +20,12 @@ export interface LayerResult {
   figures: Record<string, number | boolean | string>;
 }
 
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
-
 /** Starts a throwaway redis-server, or returns undefined where there is none. */
-async function startRedis(): Promise<{ url: string; child: Child } | undefined> {
-  const port = freePort();
-  let child: Child;
+async function throwawayRedis(): Promise<RedisServer | undefined> {
+  if (!which("redis-server")) return undefined;
   try {
-    child = new Child("redis-server", ["--port", `${port}`, "--bind", "127.0.0.1", "--save", ""]);
+    return await startRedis();
   } catch {
-    return undefined;
-  }
-  try {
-    await child.waitLine(/Ready to accept connections/, 10_000);
-    return { url: `redis://127.0.0.1:${port}`, child };
-  } catch {
-    await child.kill();
     return undefined;
   }
 }
@@ -56,16 +43,15 @@ function check(name: string, f: Record<string, number | boolean | string>): stri
 
 /** Runs the layer measurements on both runtimes. */
 export async function runLayers(quick: boolean): Promise<LayerResult[]> {
-  const redis = await startRedis();
-  const { deno, bun } = binaries();
-  const file = `${root}bench/layers.ts`;
+  const redis = await throwawayRedis();
   const tail = [...(quick ? ["--quick"] : []), ...(redis ? ["--redis", redis.url] : [])];
   const out: LayerResult[] = [];
   try {
     for (const runtime of ["deno", "bun"] as const) {
-      const child = runtime === "deno"
-        ? new Child(deno, ["run", "-A", file, ...tail])
-        : new Child(bun, [file, ...tail]);
+      const child = spawn(...runArgs(runtime, "bench/layers.ts", tail, { deno: ["-A"] }));
+      let exited = false;
+      child.exited.then(() => exited = true);
+      const results = () => child.lines.filter((line) => line.startsWith("result "));
       const names = [
         "session_plain",
         "session_events",
@@ -73,9 +59,11 @@ export async function runLayers(quick: boolean): Promise<LayerResult[]> {
         ...(redis ? ["relay_redis"] : []),
         "soak",
       ];
-      for (const expected of names) {
+      for (const [i, expected] of names.entries()) {
         try {
-          const line = await child.waitLine(/^result /, quick ? 60_000 : 300_000);
+          await waitFor(() => results().length > i || exited, expected, quick ? 60_000 : 300_000);
+          const line = results()[i];
+          if (line === undefined) throw new Error(`layers.ts exited before measuring ${expected}`);
           const f = JSON.parse(line.slice(7)) as Record<string, number | boolean | string>;
           const name = String(f.name);
           const errors = check(name, f);
@@ -85,16 +73,16 @@ export async function runLayers(quick: boolean): Promise<LayerResult[]> {
             runtime,
             name: expected,
             valid: false,
-            errors: [`${(e as Error).message}; stderr: ${child.stderr.slice(0, 300)}`],
+            errors: [`${(e as Error).message}; stderr: ${child.stderr().slice(0, 300)}`],
             figures: {},
           });
           break;
         }
       }
-      await child.kill();
+      await child.stop();
     }
   } finally {
-    await redis?.child.kill();
+    await redis?.stop();
   }
   if (!redis) console.log("  layers: no redis-server, the relay measurement was skipped");
   return out;

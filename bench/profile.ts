@@ -9,10 +9,10 @@
  * @module
  */
 
-import { canPin, Child, killAll } from "./child.ts";
-import type { Job } from "./load_window.ts";
+import { canPin, killAll, onCpu, spawn, waitForStart } from "../tests/_support/process.ts";
+import type { Job } from "./load/window.ts";
 import { SUBJECTS } from "./scenarios.ts";
-import { binaries, root } from "./subject.ts";
+import { serverCommand, startLoadClient } from "./subject.ts";
 
 interface Frame {
   functionName: string;
@@ -71,14 +71,9 @@ async function main(): Promise<number> {
   if (!subject) throw new TypeError(`Cannot profile: no subject ${id}`);
   const pin = await canPin();
   const dir = await Deno.makeTempDir({ prefix: "wskit-prof-" });
-  const { deno, bun } = binaries();
-  const file = `${root}bench/servers/${subject.file}`;
   const prof = ["--cpu-prof", `--cpu-prof-dir=${dir}`, "--cpu-prof-name=subject.cpuprofile"];
-  const args = ["--mode", mode, "--port", "0"];
-  const server = subject.runtime === "deno"
-    ? new Child(deno, ["run", "--allow-net", ...prof, file, ...args], pin ? 0 : undefined)
-    : new Child(bun, [...prof, file, ...args], pin ? 0 : undefined);
-  const port = Number((await server.waitLine(/^ready \d+$/, 20_000)).slice(6));
+  const server = spawn(...onCpu(pin ? 0 : undefined, serverCommand(subject, mode, 0, prof)));
+  const port = Number((await waitForStart(server, /^ready \d+$/, 20_000)).slice(6));
   const measureMs = Number(secs) * 1000;
   const job: Job = mode === "chat"
     ? {
@@ -99,14 +94,10 @@ async function main(): Promise<number> {
       warmupMs: 1000,
       measureMs,
     };
-  const client = new Child(
-    bun,
-    [`${root}bench/load_client.ts`, JSON.stringify(job)],
-    pin ? 1 : undefined,
-  );
-  const result = await client.waitLine(/^result /, measureMs + 60_000);
+  const client = startLoadClient(job, pin);
+  const result = await client.waitForLine(/^result /, measureMs + 60_000);
   await client.exited;
-  await server.send("exit");
+  await server.write("exit\n");
   await server.exited;
   console.log(result.slice(0, 200));
   const profile = JSON.parse(await Deno.readTextFile(`${dir}/subject.cpuprofile`)) as Profile;

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { JobResult } from "./load_window.ts";
+import type { JobResult } from "./load/window.ts";
 import type { Kind, Runtime, Scenario, StormSettings, Subject } from "./scenarios.ts";
 import { median, slope, type Spread, spread } from "./stats.ts";
 
@@ -30,6 +30,11 @@ export interface RunRecord {
   hwmKiB?: number;
   /** Wall-clock duration of the run, ms. */
   wallMs: number;
+}
+
+/** A record of a run that has not yet happened: invalid until its figures say otherwise. */
+export function newRecord(scenario: string, subject: Subject["id"], rep: number): RunRecord {
+  return { scenario, subject, rep, valid: false, errors: [], wallMs: 0 };
 }
 
 /** Figures of one subject in one scenario, each over the valid repetitions. */

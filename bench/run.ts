@@ -5,8 +5,9 @@
  * For every scenario and repetition it starts each subject as its own process (pinned to
  * CPU 0 when `taskset` works), drives it with the load client (pinned to CPU 1), alternates
  * the subject order from one repetition to the next, and kills every process it started.
- * It prints the wskit / raw table, writes `results.json`, `results.md` and `chart.svg` to
- * `bench/results/` (`bench/results/quick/` with `--quick`), and exits 1 when any run was
+ * It prints the wskit / raw table, writes `results.json` (every run; git ignores it),
+ * `results.md` and `chart.svg` (committed) to `bench/results/` (`bench/results/quick/` with
+ * `--quick`, all ignored), and exits 1 when any run was
  * invalid: lost or corrupted messages, a subject that failed to start or died. Figures
  * themselves never fail the run. `--update-readme` (full runs only) also puts the table and
  * the chart into README.md, between its `bench:results` markers. `--summarize` recomputes the
@@ -15,14 +16,24 @@
  * @module
  */
 
-import { canPin, Child, killAll } from "./child.ts";
-import type { Job, JobResult } from "./load_window.ts";
+import {
+  canPin,
+  type Child,
+  killAll,
+  onCpu,
+  root,
+  runArgs,
+  runtimeBin,
+  spawn,
+} from "../tests/_support/process.ts";
+import { pause } from "../tests/_support/wait.ts";
+import { bareResult, type Job, type JobResult } from "./load/window.ts";
 import { alive, memoryKiB } from "./proc.ts";
-import { markdown, type RunRecord, summarize } from "./report.ts";
+import { markdown, newRecord, type RunRecord, summarize } from "./report.ts";
 import { type Scenario, scenarios, type Subject, SUBJECTS } from "./scenarios.ts";
 import { type LayerResult, layersMarkdown, runLayers } from "./layers_run.ts";
 import { runStorm } from "./storm.ts";
-import { binaries, root, startServer } from "./subject.ts";
+import { recordRun, startLoadClient, startServer } from "./subject.ts";
 import { chart } from "./svg.ts";
 
 interface Options {
@@ -57,16 +68,14 @@ function parseArgs(args: string[]): Options {
   };
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
 /** Reads the subject's RSS and JS heap (KiB) after two full collections and a short settle. */
 async function settledMemory(server: Child): Promise<{ rssKiB: number; heapKiB: number }> {
   let heap = NaN;
   for (let i = 0; i < 2; i++) {
-    const done = server.waitLine(/^gc done \d+$/, 20_000);
-    await server.send("gc");
+    const done = server.nextLine(/^gc done \d+$/, 20_000);
+    await server.write("gc\n");
     heap = Number((await done).slice(8));
-    await sleep(250);
+    await pause(250);
   }
   return { rssKiB: memoryKiB(server.pid).rss, heapKiB: heap / 1024 };
 }
@@ -77,41 +86,26 @@ async function runOne(
   rep: number,
   pin: boolean,
 ): Promise<RunRecord> {
-  const started = performance.now();
-  const record: RunRecord = {
-    scenario: scenario.id,
-    subject: subject.id,
-    rep,
-    valid: false,
-    errors: [],
-    wallMs: 0,
-  };
-  let server: Child | undefined;
-  let client: Child | undefined;
-  try {
+  const record = newRecord(scenario.id, subject.id, rep);
+  return await recordRun(record, async (own) => {
     const s = await startServer(subject, scenario.mode, 0, pin);
-    server = s.server;
+    const server = own(s.server);
     const job: Job = { ...scenario.job, port: s.port, serverPid: server.pid };
-    const { bun } = binaries();
-    client = new Child(
-      bun,
-      [`${root}bench/load_client.ts`, JSON.stringify(job)],
-      pin ? 1 : undefined,
-    );
+    const client = own(startLoadClient(job, pin));
     const steps: { label: string; rssKiB: number; heapKiB: number }[] = [];
     let stepping = Promise.resolve();
     const c = client, srv = server;
-    c.onLine = (line) => {
+    c.onLine((line) => {
       if (!line.startsWith("step ")) return;
       stepping = stepping.then(async () => {
         steps.push({ label: line.slice(5), ...await settledMemory(srv) });
-        await c.send("next");
+        await c.write("next\n");
       }).catch((e) => {
         record.errors.push(`memory step failed: ${(e as Error).message}`);
       });
-    };
+    });
     const capMs = scenario.job.warmupMs * 2 + scenario.job.measureMs * 2 + 120_000;
-    const line = await client.waitLine(/^result /, capMs);
+    const line = await client.waitForLine(/^result /, capMs);
     await client.exited;
     await stepping;
     const result = JSON.parse(line.slice(7)) as JobResult;
@@ -120,61 +114,36 @@ async function runOne(
     if (steps.length) record.steps = steps;
     if (!alive(server.pid)) record.errors.push(`${subject.id} died during the run`);
     else record.hwmKiB = memoryKiB(server.pid).hwm;
-    if (server.stderr.trim()) {
-      record.errors.push(`${subject.id} wrote to stderr: ${server.stderr.trim().slice(0, 300)}`);
-    }
+    const stderr = server.stderr().trim();
+    if (stderr) record.errors.push(`${subject.id} wrote to stderr: ${stderr.slice(0, 300)}`);
     record.valid = result.valid && record.errors.length === 0;
-  } catch (e) {
-    record.errors.push((e as Error).message);
-  } finally {
-    await client?.kill();
-    await server?.kill();
-    record.wallMs = performance.now() - started;
-  }
-  return record;
+  });
 }
 
 /**
- * Runs `micro.ts` on `runtime` (pinned to CPU 0) and splits its figures into a raw and a
- * wskit record.
+ * Runs `micro_bench.ts` as a program on `runtime` (pinned to CPU 0) and splits its figures
+ * into a raw and a wskit record.
  */
 async function runMicro(runtime: "deno" | "bun", rep: number, pin: boolean): Promise<RunRecord[]> {
   const started = performance.now();
-  const { deno, bun } = binaries();
-  const file = `${root}bench/micro.ts`;
-  const child = runtime === "deno"
-    ? new Child(deno, ["run", "--allow-read", file], pin ? 0 : undefined)
-    : new Child(bun, [file], pin ? 0 : undefined);
-  const records = (["raw", "wskit"] as const).map((kind): RunRecord => ({
-    scenario: "micro",
-    subject: `${runtime}_${kind}`,
-    rep,
-    valid: false,
-    errors: [],
-    wallMs: 0,
-  }));
+  const command = runArgs(runtime, "bench/micro_bench.ts", [], { deno: ["--allow-read"] });
+  const child = spawn(...onCpu(pin ? 0 : undefined, command));
+  const records = (["raw", "wskit"] as const).map((kind) =>
+    newRecord("micro", `${runtime}_${kind}`, rep)
+  );
   try {
-    const line = await child.waitLine(/^result /, 120_000);
+    const line = await child.waitForLine(/^result /, 120_000);
     const f = JSON.parse(line.slice(7)) as Record<string, number>;
     records.forEach((r, i) => {
       const kind = i === 0 ? "raw" : "wskit";
       const broadcast = f[`${kind}DeliveryNs`] ?? f[`${kind}PublishNs`] ?? NaN;
-      r.result = {
-        valid: true,
-        errors: [],
-        count: 0,
-        seconds: 0,
-        perSecond: 0,
-        serverCpuMs: 0,
-        clientCpuMs: 0,
-        extra: { echoNs: f[`${kind}EchoNs`] ?? NaN, broadcastNs: broadcast },
-      };
+      r.result = bareResult([], { echoNs: f[`${kind}EchoNs`] ?? NaN, broadcastNs: broadcast });
       r.valid = true;
     });
   } catch (e) {
     for (const r of records) r.errors.push((e as Error).message);
   } finally {
-    await child.kill();
+    await child.stop();
     for (const r of records) r.wallMs = performance.now() - started;
   }
   return records;
@@ -201,14 +170,16 @@ async function updateReadme(table: string): Promise<void> {
 
 /** Runtime versions and the machine, for the results. */
 async function environment(pin: boolean): Promise<Record<string, string | number | boolean>> {
-  const { deno, bun } = binaries();
-  const out = async (cmd: string, args: string[]) =>
-    new TextDecoder().decode((await new Deno.Command(cmd, { args }).output()).stdout).trim();
+  const out = async (runtime: "deno" | "bun", args: string[]) =>
+    new TextDecoder().decode(
+      (await new Deno.Command(runtimeBin(runtime), { args }).output()).stdout,
+    )
+      .trim();
   const cpu = (await Deno.readTextFile("/proc/cpuinfo")).match(/model name\s*:\s*(.*)/)?.[1] ?? "";
   return {
     date: new Date().toISOString(),
-    deno: (await out(deno, ["--version"])).split("\n")[0] ?? "",
-    bun: await out(bun, ["--version"]),
+    deno: (await out("deno", ["--version"])).split("\n")[0] ?? "",
+    bun: await out("bun", ["--version"]),
     kernel: Deno.osRelease(),
     cpu,
     cpus: navigator.hardwareConcurrency,

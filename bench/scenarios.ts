@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Job } from "./load_window.ts";
+import type { Job } from "./load/window.ts";
 import type { Mode } from "./servers/_control.ts";
 
 /** A runtime under test. */
@@ -66,7 +66,7 @@ export interface Scenario {
   job: Omit<Job, "port" | "serverPid">;
 }
 
-/** Storm settings (the reconnect storm uses its own client, see `storm_client.ts`). */
+/** Storm settings (the reconnect storm drives wskit's own client, see `load/storm.ts`). */
 export interface StormSettings {
   /** Reconnecting clients. */
   clients: number;

@@ -1,35 +1,30 @@
 /**
- * Starting a subject: the command line for each runtime (Deno with `--allow-net` and
- * `--expose-gc`, Bun as is), pinned to CPU 0 when asked, and the wait for `ready <port>`.
+ * The processes of one run: a subject (its command line on each runtime, Deno with
+ * `--allow-net` and `--expose-gc`, Bun as is; pinned to CPU 0 when asked; the wait for
+ * `ready <port>`), the load client (on Bun, pinned to CPU 1), and the run's record, which
+ * keeps what failed and stops every process the run started.
  *
  * @module
  */
 
-import { Child } from "./child.ts";
+import { type Child, onCpu, runArgs, spawn, waitForStart } from "../tests/_support/process.ts";
+import type { Job } from "./load/window.ts";
+import type { RunRecord } from "./report.ts";
 import type { Subject } from "./scenarios.ts";
 
-/** The repository root, ending in "/". */
-export const root: string = new URL("..", import.meta.url).pathname;
-
-/** Where each runtime's binary is: this Deno, and Bun from `npm install` or the PATH. */
-export function binaries(): { deno: string; bun: string } {
-  const local = `${root}node_modules/.bin/bun`;
-  let bun = "bun";
-  try {
-    Deno.statSync(local);
-    bun = local;
-  } catch { /* not installed locally: rely on the PATH */ }
-  return { deno: Deno.execPath(), bun };
-}
-
-/** The command that starts `subject` in `mode` on `port`. */
-export function serverCommand(subject: Subject, mode: string, port: number): [string, string[]] {
-  const { deno, bun } = binaries();
-  const file = `${root}bench/servers/${subject.file}`;
+/** The command that starts `subject` in `mode` on `port`, with extra runtime `flags`. */
+export function serverCommand(
+  subject: Subject,
+  mode: string,
+  port: number,
+  flags: string[] = [],
+): [string, string[]] {
+  const file = `bench/servers/${subject.file}`;
   const tail = ["--mode", mode, "--port", String(port)];
-  return subject.runtime === "deno"
-    ? [deno, ["run", "--allow-net", "--v8-flags=--expose-gc", file, ...tail]]
-    : [bun, [file, ...tail]];
+  return runArgs(subject.runtime, file, tail, {
+    deno: ["--allow-net", "--v8-flags=--expose-gc", ...flags],
+    bun: flags,
+  });
 }
 
 /** Starts a subject and waits for its `ready <port>` line. */
@@ -39,13 +34,39 @@ export async function startServer(
   port: number,
   pin: boolean,
 ): Promise<{ server: Child; port: number }> {
-  const [cmd, args] = serverCommand(subject, mode, port);
-  const server = new Child(cmd, args, pin ? 0 : undefined);
+  const server = spawn(...onCpu(pin ? 0 : undefined, serverCommand(subject, mode, port)));
   try {
-    const line = await server.waitLine(/^ready \d+$/, 20_000);
+    const line = await waitForStart(server, /^ready \d+$/, 20_000);
     return { server, port: Number(line.slice(6)) };
   } catch (e) {
-    await server.kill();
     throw new Error(`${subject.id} failed to start: ${(e as Error).message}`);
   }
+}
+
+/** Starts the load client on `job`, pinned to CPU 1 when asked. */
+export function startLoadClient(job: Job, pin: boolean): Child {
+  const command = runArgs("bun", "bench/load/client.ts", [JSON.stringify(job)]);
+  return spawn(...onCpu(pin ? 1 : undefined, command));
+}
+
+/**
+ * Runs `body`, which fills in `record` and hands every process it starts to `own`: a failure
+ * is recorded as an error, every owned process is stopped (the last started first), and the
+ * wall time is kept.
+ */
+export async function recordRun(
+  record: RunRecord,
+  body: (own: (child: Child) => Child) => Promise<void>,
+): Promise<RunRecord> {
+  const started = performance.now();
+  const owned: Child[] = [];
+  try {
+    await body((child) => (owned.push(child), child));
+  } catch (e) {
+    record.errors.push((e as Error).message);
+  } finally {
+    for (const child of owned.reverse()) await child.stop();
+    record.wallMs = performance.now() - started;
+  }
+  return record;
 }

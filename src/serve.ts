@@ -13,8 +13,8 @@ import type { Hooks, Server } from "./server/types.ts";
  * listens.
  *
  * @example Echo server
- * ```ts ignore
- * import { serve } from "jsr:@wskit/wskit";
+ * ```ts
+ * import { serve } from "@wskit/wskit";
  *
  * const server = await serve({
  *   message(peer, message) {

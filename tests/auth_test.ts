@@ -3,22 +3,13 @@
 // browsers (which see a refused upgrade only as 1006).
 
 import { assertEquals, assertMatch } from "@std/assert";
-import { type Hooks, serve, type Server } from "@wskit/wskit";
-import { test } from "./_harness.ts";
-import { rawHttp, upgradeRequest } from "./_tcp.ts";
-import { within } from "./_wait.ts";
-import { TestClient } from "./_ws.ts";
+import { test } from "./_support/harness.ts";
+import { withServer } from "./_support/serve.ts";
+import { rawHttp, upgradeRequest } from "./_support/tcp.ts";
+import { within } from "./_support/wait.ts";
+import { TestClient } from "./_support/ws.ts";
 
 const TOKENS = new Map([["s3cret", "ada"]]);
-
-async function withServer<T>(hooks: Hooks<T>, body: (s: Server<T>) => Promise<void>) {
-  const server = await serve(hooks, { port: 0 });
-  try {
-    await body(server);
-  } finally {
-    await server.close();
-  }
-}
 
 test("auth: a token in the query string, refused with 401 without it", async () => {
   await withServer<{ user: string }>({

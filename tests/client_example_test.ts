@@ -3,12 +3,16 @@
 // echo and chat examples that get killed with SIGKILL and restarted on the same port.
 
 import { assertEquals } from "@std/assert";
-import { connect, restartExample } from "./_client.ts";
-import { runtime, test } from "./_harness.ts";
-import { type Child, runArgs, type RunningExample, spawn, startExample } from "./_process.ts";
-import { waitFor, within } from "./_wait.ts";
-
-const other = runtime === "deno" ? "bun" : "deno";
+import { connect, restartExample } from "./_support/client.ts";
+import { otherRuntime as other, runtime, test } from "./_support/harness.ts";
+import {
+  type Child,
+  runArgs,
+  type RunningExample,
+  spawn,
+  startExample,
+} from "./_support/process.ts";
+import { waitFor, within } from "./_support/wait.ts";
 
 function startClient(url: string): Child {
   const [cmd, args] = runArgs(other, "examples/client.ts", [url]);

@@ -5,12 +5,12 @@
 
 import { assert, assertEquals } from "@std/assert";
 import { type Hooks, serve } from "@wskit/wskit";
-import { connect, type Recorder, restartExample, shut } from "./_client.ts";
-import { test } from "./_harness.ts";
-import { type RunningExample, startExample } from "./_process.ts";
-import { startProxy } from "./_proxy.ts";
-import { listenTcp, type TcpConn } from "./_tcp.ts";
-import { waitFor } from "./_wait.ts";
+import { connect, type Recorder, restartExample, shut } from "./_support/client.ts";
+import { test } from "./_support/harness.ts";
+import { type RunningExample, startExample } from "./_support/process.ts";
+import { startProxy } from "./_support/proxy.ts";
+import { listenTcp, type TcpConn } from "./_support/tcp.ts";
+import { waitFor } from "./_support/wait.ts";
 
 const echo: Hooks = { message: (peer, m) => void peer.send(m) };
 

@@ -18,10 +18,10 @@ import {
   ReconnectingWebSocket,
   type ReconnectingWebSocketOptions,
 } from "@wskit/wskit/client";
-import { connect as connectClient, Recorder, shut } from "./_client.ts";
-import { test } from "./_harness.ts";
-import { withServer as withServerOnly } from "./_serve.ts";
-import { deferred, waitFor, within } from "./_wait.ts";
+import { connect as connectClient, Recorder, shut } from "./_support/client.ts";
+import { test } from "./_support/harness.ts";
+import { withServer as withServerOnly } from "./_support/serve.ts";
+import { deferred, waitFor, within } from "./_support/wait.ts";
 
 /** `withServer` that also closes every client `connect` made, before the server. */
 function withServer<T>(

@@ -1,13 +1,11 @@
 // The mountable handlers inside a plain Deno.serve / Bun.serve app (see fixtures/mount.ts).
 
 import { assertEquals } from "@std/assert";
-import { createHandler as bunHandler } from "@wskit/wskit/bun";
-import { createHandler as denoHandler } from "@wskit/wskit/deno";
-import { runtime, test } from "./_harness.ts";
-import { mount } from "./fixtures/mount.ts";
-import { rawHttp, upgradeRequest } from "./_tcp.ts";
-import { waitFor } from "./_wait.ts";
-import { TestClient } from "./_ws.ts";
+import { runtime, test } from "./_support/harness.ts";
+import { mount, mountAll } from "./fixtures/mount.ts";
+import { rawHttp, upgradeRequest } from "./_support/tcp.ts";
+import { waitFor } from "./_support/wait.ts";
+import { TestClient } from "./_support/ws.ts";
 
 test(`createHandler() mounts under /ws in a plain ${runtime} server beside its own routes`, async () => {
   const app = mount<{ n: number }>({
@@ -45,40 +43,15 @@ test(`createHandler() mounts under /ws in a plain ${runtime} server beside its o
 
 test("two handlers on one server keep their topics apart", async () => {
   // On Bun, native topics are server-wide; the adapter namespaces them per handler.
-  if (runtime === "deno") {
-    const a = denoHandler({ open: (p) => p.subscribe("room") });
-    const b = denoHandler({ open: (p) => p.subscribe("room") });
-    const server = Deno.serve(
-      { port: 0, hostname: "127.0.0.1", onListen() {} },
-      (req, info) => (new URL(req.url).pathname === "/a" ? a : b).handleUpgrade(req, info),
-    );
-    await check(`ws://127.0.0.1:${server.addr.port}`, a, b);
-    await server.shutdown();
-  } else {
-    const a = bunHandler({ open: (p) => p.subscribe("room") });
-    const b = bunHandler({ open: (p) => p.subscribe("room") });
-    const bun = (globalThis as unknown as {
-      Bun: { serve(o: unknown): { port: number; stop(f: boolean): Promise<void> } };
-    }).Bun;
-    const server = bun.serve({
-      port: 0,
-      hostname: "127.0.0.1",
-      fetch: (req: Request, srv: Parameters<typeof a.handleUpgrade>[1]) =>
-        (new URL(req.url).pathname === "/a" ? a : b).handleUpgrade(req, srv),
-      websocket: a.websocket,
-      // Both handlers' websocket objects dispatch through the socket's own data, so either
-      // one serves both endpoints.
-    });
-    await check(`ws://127.0.0.1:${server.port}`, a, b);
-    await server.stop(true);
-  }
-  async function check(
-    base: string,
-    a: { publish(t: string, d: string): void; stats(): { peers: number }; close(): Promise<void> },
-    b: { publish(t: string, d: string): void; stats(): { peers: number }; close(): Promise<void> },
-  ) {
-    const ca = await TestClient.connect(`${base}/a`);
-    const cb = await TestClient.connect(`${base}/b`);
+  const app = mountAll({
+    "/a": { open: (p) => p.subscribe("room") },
+    "/b": { open: (p) => p.subscribe("room") },
+  });
+  const a = app.endpoints["/a"]!, b = app.endpoints["/b"]!;
+  try {
+    const base = app.base.replace("http", "ws");
+    const ca = await TestClient.connect(`${base}a`);
+    const cb = await TestClient.connect(`${base}b`);
     await waitFor(() => a.stats().peers === 1 && b.stats().peers === 1, "both peers");
     a.publish("room", "for a");
     b.publish("room", "for b");
@@ -87,5 +60,7 @@ test("two handlers on one server keep their topics apart", async () => {
     await a.close();
     await b.close();
     assertEquals([ca.messages.length, cb.messages.length], [1, 1]);
+  } finally {
+    await app.close();
   }
 });

@@ -9,12 +9,14 @@ import {
   assertMatch,
 } from "@std/assert";
 import { type Hooks, LimitError, serve, type ServeOptions, type Server } from "@wskit/wskit";
-import { runtime, test } from "./_harness.ts";
-import { withServer } from "./_serve.ts";
-import { frame, rawWebSocket } from "./_raw_ws.ts";
-import { rawHttp, upgradeRequest } from "./_tcp.ts";
-import { waitFor, within } from "./_wait.ts";
-import { TestClient } from "./_ws.ts";
+import { test } from "./_support/harness.ts";
+import { flags } from "./_support/runtime_flags.ts";
+import { withServer } from "./_support/serve.ts";
+import { rawWebSocket } from "./_support/raw_ws.ts";
+import { frame } from "./_support/ws_wire.ts";
+import { rawHttp, upgradeRequest } from "./_support/tcp.ts";
+import { waitFor, within } from "./_support/wait.ts";
+import { TestClient } from "./_support/ws.ts";
 
 /** The limits' tests read better with the options before the body. */
 function withLimits<T>(
@@ -178,11 +180,6 @@ test("rateLimit: policy drop drops the excess, reports a LimitError and keeps th
   });
 });
 
-// Bun enforces the limit natively: it drops over-limit messages (send reports "dropped") or
-// drops the connection itself (1006), without telling which publish missed which peer. Deno
-// checks in JS before every send, so its counters are exact.
-const exactCounters = runtime === "deno";
-
 for (const policy of ["drop", "close"] as const) {
   test(
     `backpressure (${policy}): a peer that stops reading stays bounded; the others lose nothing`,
@@ -225,14 +222,14 @@ for (const policy of ["drop", "close"] as const) {
           const stats = server.stats();
           if (policy === "close") {
             await waitFor(() => closes.length === 1, "the slow peer's close");
-            if (exactCounters) {
+            if (flags.exactBackpressureCounters) {
               assertEquals(closes[0]!.code, 1013);
               assertEquals(stats.closed.backpressure, 1);
             }
             assertEquals(server.stats().peers, 1);
           } else {
             assertEquals(closes.length, 0, "the slow peer stays connected");
-            if (exactCounters) assert(stats.dropped > 0, "drops are counted");
+            if (flags.exactBackpressureCounters) assert(stats.dropped > 0, "drops are counted");
             assertEquals(stats.slowPeers, 1);
           }
           slow.conn.close();
@@ -247,8 +244,7 @@ for (const policy of ["drop", "close"] as const) {
 test(
   "idleTimeout: a connection that never answers pings is closed; the hook sees 1006 Idle timeout",
   async () => {
-    // Bun counts the idle timeout in steps of 4 s with a minimum of 8 s.
-    const idle = runtime === "bun" ? 8 : 1;
+    const idle = Math.max(1_000, flags.idleTimeoutMinMs) / 1000;
     const closes: unknown[] = [];
     await withLimits(
       { close: (_p, d) => void closes.push(d) },

@@ -7,16 +7,24 @@ import { encodeCommand, RespError, RespParser } from "../src/relay/_resp.ts";
 import { RedisRelay, type RedisRelayOptions, RedisStore } from "@wskit/wskit/redis";
 import { SessionClient } from "@wskit/wskit/session-client";
 import { sessions } from "@wskit/wskit/session";
-import { test } from "./_harness.ts";
-import { type RunningExample, startExample } from "./_process.ts";
-import { type Proxy, type ProxyOptions, startProxy } from "./_proxy.ts";
-import { type RedisServer, startRedis } from "./_redis.ts";
-import { waitFor } from "./_wait.ts";
-import { type Received, TestClient } from "./_ws.ts";
+import { test } from "./_support/harness.ts";
+import { type RunningExample, startExample } from "./_support/process.ts";
+import { type Proxy, type ProxyOptions, startProxy } from "./_support/proxy.ts";
+import { type RedisServer, startRedis } from "./_support/redis.ts";
+import { waitFor } from "./_support/wait.ts";
+import { type Received, TestClient } from "./_support/ws.ts";
 import type { TestProtocol } from "./fixtures/session_protocol.ts";
 
 const REDIS = { requires: ["redis-server"], timeout: 40_000 };
 const encoder = new TextEncoder();
+
+test("resp: a Redis loading its data, busy or failing over refuses for a while: transient", () => {
+  const parser = new RespParser();
+  parser.push(encoder.encode("-LOADING Redis is loading the dataset in memory\r\n-ERR syntax\r\n"));
+  const loading = parser.next() as RespError;
+  const syntax = parser.next() as RespError;
+  assertEquals([loading.transient, syntax.transient], [true, false]);
+});
 
 test("resp: replies are parsed whole, however the bytes are split", () => {
   const wire = encoder.encode(
@@ -439,7 +447,7 @@ test(
 );
 
 test(
-  "examples/chat.ts --redis: a Deno and a Bun instance share the room, once, in order per sender",
+  "examples/chat_app/main.ts --redis: a Deno and a Bun instance share the room, once, in order per sender",
   async () => {
     const redis = await startRedis();
     const running: RunningExample[] = [];
@@ -447,9 +455,9 @@ test(
     try {
       // Inside the try: an example that fails to start must not leave Redis running.
       const args = ["--port", "0", "--redis", redis.url];
-      const onDeno = await startExample("deno", "chat", args);
+      const onDeno = await startExample("deno", "chat_app/main", args);
       running.push(onDeno);
-      const onBun = await startExample("bun", "chat", args);
+      const onBun = await startExample("bun", "chat_app/main", args);
       running.push(onBun);
       const d = await TestClient.connect(onDeno.url);
       clients.push(d);

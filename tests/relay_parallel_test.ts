@@ -3,11 +3,11 @@
 // one room of theirs, whichever worker holds each client.
 
 import { assert, assertEquals } from "@std/assert";
-import { runtime, test } from "./_harness.ts";
-import { type Child, root, runtimeBin, spawn, startServe } from "./_process.ts";
-import { freePort } from "./_tcp.ts";
-import { waitFor, within } from "./_wait.ts";
-import { TestClient } from "./_ws.ts";
+import { runtime, test } from "./_support/harness.ts";
+import { type Child, root, runtimeBin, spawn, startServe } from "./_support/process.ts";
+import { freePort } from "./_support/tcp.ts";
+import { waitFor, within } from "./_support/wait.ts";
+import { TestClient } from "./_support/ws.ts";
 
 /** Runs `deno serve --parallel` on two workers (even on a one-core machine). */
 async function denoServe(file: string, port: number): Promise<Child> {
@@ -30,7 +30,7 @@ async function denoServe(file: string, port: number): Promise<Child> {
 async function stop(child: Child, clients: TestClient[]): Promise<void> {
   await Promise.all(clients.map((c) => c.close()));
   // The fixtures keep their BroadcastChannel open, so SIGTERM would not end them; they have
-  // nothing to flush. (examples/chat_serve.ts does end on SIGTERM: tests/shutdown_test.ts.)
+  // nothing to flush. (examples/chat_app/serve.ts does end on SIGTERM: tests/shutdown_test.ts.)
   child.kill("SIGKILL");
   await within(child.exited, "the servers' process to exit", 10_000);
 }
@@ -108,9 +108,9 @@ test(
 );
 
 test(
-  "examples/chat_serve.ts under deno serve --parallel: one chat across the workers",
+  "examples/chat_app/serve.ts under deno serve --parallel: one chat across the workers",
   async () => {
-    const chat = await startServe("examples/chat_serve.ts", true);
+    const chat = await startServe("examples/chat_app/serve.ts", true);
     const clients: TestClient[] = [];
     try {
       const page = await fetch(chat.url.replace("ws", "http"));

@@ -5,9 +5,9 @@
 import { assert, assertEquals } from "@std/assert";
 import { type Hooks, serve, type Server } from "@wskit/wskit";
 import { BroadcastChannelRelay } from "@wskit/wskit/broadcast-channel";
-import { test } from "./_harness.ts";
-import { waitFor } from "./_wait.ts";
-import { TestClient } from "./_ws.ts";
+import { test } from "./_support/harness.ts";
+import { waitFor } from "./_support/wait.ts";
+import { TestClient } from "./_support/ws.ts";
 
 const room: Hooks = {
   open: (peer) => peer.subscribe("room"),

@@ -11,12 +11,12 @@ import {
   assertThrows,
 } from "@std/assert";
 import { type Hooks, type Peer, serve, type Server } from "@wskit/wskit";
-import { test } from "./_harness.ts";
-import { withServer } from "./_serve.ts";
-import { rawWebSocket } from "./_raw_ws.ts";
-import { rawHttp, upgradeRequest } from "./_tcp.ts";
-import { deferred, waitFor, within } from "./_wait.ts";
-import { TestClient } from "./_ws.ts";
+import { test } from "./_support/harness.ts";
+import { withServer } from "./_support/serve.ts";
+import { rawWebSocket } from "./_support/raw_ws.ts";
+import { rawHttp, upgradeRequest } from "./_support/tcp.ts";
+import { deferred, waitFor, within } from "./_support/wait.ts";
+import { TestClient } from "./_support/ws.ts";
 
 const echo: Hooks = { message: (peer, m) => void peer.send(m) };
 
@@ -143,7 +143,31 @@ test("the upgrade hook's data, URL, headers and remote address reach the peer", 
     const raw = await rawHttp(server.port, upgradeRequest("/", { "x-custom": "yes" }));
     assertEquals(raw.status, 101);
     assertStringIncludes(raw.body, "yes");
-  });
+  }, { peerHeaders: ["x-custom"] });
+});
+
+test("peer.headers keeps a common few by default, the ones named, or all", async () => {
+  const kept = (peerHeaders?: string[] | "all") =>
+    new Promise<string[]>((resolve, reject) => {
+      withServer({
+        open(peer) {
+          resolve([...peer.headers.keys()].sort());
+          peer.close();
+        },
+      }, async (server) => {
+        const raw = await rawHttp(
+          server.port,
+          upgradeRequest("/", { "user-agent": "probe", "x-custom": "yes" }),
+        );
+        assertEquals(raw.status, 101);
+      }, peerHeaders === undefined ? {} : { peerHeaders }).catch(reject);
+    });
+  const byDefault = await kept();
+  assert(byDefault.includes("user-agent") && byDefault.includes("host"), String(byDefault));
+  assert(!byDefault.includes("x-custom") && !byDefault.includes("sec-websocket-key"));
+  assertEquals(await kept(["X-Custom"]), ["x-custom"]);
+  const all = await kept("all");
+  assert(all.includes("x-custom") && all.includes("sec-websocket-key"), String(all));
 });
 
 test("the upgrade hook chooses among offered subprotocols; none is echoed unasked", async () => {

@@ -12,21 +12,15 @@ import {
 } from "@std/assert";
 import { serve } from "@wskit/wskit";
 import { SessionClient } from "@wskit/wskit/session-client";
-import { MemoryStore, type SessionOptions, sessions } from "@wskit/wskit/session";
-import { test } from "./_harness.ts";
-import { startProxy } from "./_proxy.ts";
-import { waitFor, within } from "./_wait.ts";
-import { helloSession } from "./_ws.ts";
-import type { TestProtocol } from "./fixtures/session_protocol.ts";
+import { MemoryStore, type SessionOptions } from "@wskit/wskit/session";
+import { test } from "./_support/harness.ts";
+import { startProxy } from "./_support/proxy.ts";
+import { waitFor, within } from "./_support/wait.ts";
+import { helloSession } from "./_support/ws.ts";
+import { type TestProtocol, type UserData, userSessions } from "./fixtures/session_protocol.ts";
 
-type Data = { user: string };
-
-async function start(options: SessionOptions<TestProtocol, Data> = {}) {
-  const app = sessions<TestProtocol, Data>({
-    upgrade: (request) => ({
-      data: { user: new URL(request.url).searchParams.get("user") ?? "anon" },
-    }),
-    identify: (data) => data.user,
+async function start(options: SessionOptions<TestProtocol, UserData> = {}) {
+  const app = userSessions({
     error: (_s, e) => console.error("session error", e),
     ...options,
   });

@@ -15,22 +15,16 @@ import { serve } from "@wskit/wskit";
 import { SUBPROTOCOL } from "../src/session/wire.ts";
 import { SessionClient } from "@wskit/wskit/session-client";
 import { RemoteError } from "@wskit/wskit/protocol";
-import { type SessionOptions, sessions } from "@wskit/wskit/session";
-import { runtime, test } from "./_harness.ts";
-import { runtimeBin, spawn } from "./_process.ts";
-import { waitFor, within } from "./_wait.ts";
-import { helloSession, TestClient } from "./_ws.ts";
-import type { TestProtocol } from "./fixtures/session_protocol.ts";
-
-type Data = { user: string };
+import type { SessionOptions } from "@wskit/wskit/session";
+import { runtime, test } from "./_support/harness.ts";
+import { runtimeBin, spawn } from "./_support/process.ts";
+import { waitFor, within } from "./_support/wait.ts";
+import { helloSession, TestClient } from "./_support/ws.ts";
+import { type TestProtocol, type UserData, userSessions } from "./fixtures/session_protocol.ts";
 
 /** A session server for the tests, and a way to make clients of it. */
-async function start(options: SessionOptions<TestProtocol, Data> = {}) {
-  const app = sessions<TestProtocol, Data>({
-    upgrade: (request) => ({
-      data: { user: new URL(request.url).searchParams.get("user") ?? "anon" },
-    }),
-    identify: (data) => data.user,
+async function start(options: SessionOptions<TestProtocol, UserData> = {}) {
+  const app = userSessions({
     requests: {
       add: (_s, { a, b }) => a + b,
       fail: (_s, { code }) => {

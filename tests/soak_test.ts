@@ -3,12 +3,12 @@
 // the resource and op sanitizers find nothing open. The longer soak lives in bench/.
 
 import { assert, assertEquals } from "@std/assert";
-import { chatApp } from "../examples/chat_room.ts";
+import { chatApp } from "../examples/chat_app/room.ts";
 import { serve } from "@wskit/wskit";
-import { test } from "./_harness.ts";
-import { waitFor } from "./_wait.ts";
-import { TestClient } from "./_ws.ts";
-import { rawWebSocket } from "./_raw_ws.ts";
+import { test } from "./_support/harness.ts";
+import { waitFor } from "./_support/wait.ts";
+import { TestClient } from "./_support/ws.ts";
+import { rawWebSocket } from "./_support/raw_ws.ts";
 
 const SECONDS = 10;
 const CONCURRENT = 40;

@@ -47,7 +47,7 @@ export interface BunWebSocketHandler {
   close(ws: BunServerWebSocket, code: number, reason: string): void;
   /** Called by Bun when a socket's backpressure has cleared. */
   drain(ws: BunServerWebSocket): void;
-  /** Bun option: compression stays off (see README). */
+  /** Bun option: compression stays off, as on Deno, which has none (docs/runtimes.md). */
   perMessageDeflate: boolean;
   /** Bun option: `ws.publish` leaves the sender out. */
   publishToSelf: boolean;

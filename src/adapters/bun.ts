@@ -4,8 +4,10 @@
  * Topics map to Bun's native `subscribe`/`publish`, so a broadcast is one native loop.
  *
  * @example Mount wskit under /ws in an existing Bun server
- * ```ts ignore
- * import { createHandler } from "@wskit/wskit/bun";
+ * ```ts
+ * import { type BunServerLike, createHandler } from "@wskit/wskit/bun";
+ *
+ * declare const Bun: { serve(options: object): unknown }; // Bun's global, for a check on Deno
  *
  * const ws = createHandler({
  *   message(peer, message) {
@@ -13,7 +15,7 @@
  *   },
  * });
  * Bun.serve({
- *   fetch(request, server) {
+ *   fetch(request: Request, server: BunServerLike) {
  *     if (new URL(request.url).pathname === "/ws") return ws.handleUpgrade(request, server);
  *     return new Response("Hello");
  *   },
@@ -113,12 +115,17 @@ class BunTopics implements NativeTopics {
 /**
  * Creates a wskit endpoint to plug into an existing `Bun.serve`.
  *
- * @example Echo under /ws
- * ```ts ignore
- * import { createHandler } from "@wskit/wskit/bun";
+ * @example Echo on every path
+ * ```ts
+ * import { type BunServerLike, createHandler } from "@wskit/wskit/bun";
+ *
+ * declare const Bun: { serve(options: object): unknown }; // Bun's global, for a check on Deno
  *
  * const ws = createHandler({ message: (peer, message) => void peer.send(message) });
- * Bun.serve({ fetch: (req, server) => ws.handleUpgrade(req, server), websocket: ws.websocket });
+ * Bun.serve({
+ *   fetch: (request: Request, server: BunServerLike) => ws.handleUpgrade(request, server),
+ *   websocket: ws.websocket,
+ * });
  * ```
  *
  * @typeParam T The per-connection data type.

@@ -3,8 +3,8 @@
  * any `Deno.serve`. (`serve()` from `@wskit/wskit` starts a whole server on it.)
  *
  * @example Mount wskit under /ws in an existing Deno server
- * ```ts ignore
- * import { createHandler } from "jsr:@wskit/wskit/deno";
+ * ```ts
+ * import { createHandler } from "@wskit/wskit/deno";
  *
  * const ws = createHandler({
  *   message(peer, message) {
@@ -219,9 +219,9 @@ class DenoSocket implements SocketDriver {
 /**
  * Creates a wskit endpoint to mount in an existing `Deno.serve`.
  *
- * @example Echo under /ws
- * ```ts ignore
- * import { createHandler } from "jsr:@wskit/wskit/deno";
+ * @example Echo on every path
+ * ```ts
+ * import { createHandler } from "@wskit/wskit/deno";
  *
  * const ws = createHandler({ message: (peer, message) => void peer.send(message) });
  * Deno.serve((request, info) => ws.handleUpgrade(request, info));

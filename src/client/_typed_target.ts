@@ -22,7 +22,7 @@ type AnyListener = ((event: Event) => void) | { handleEvent(event: Event): void 
  *
  * @example A target with typed events
  * ```ts
- * import { TypedEventTarget } from "jsr:@wskit/wskit/client";
+ * import { TypedEventTarget } from "@wskit/wskit/client";
  *
  * class Clock extends TypedEventTarget<{ tick: CustomEvent<number> }> {}
  * const clock = new Clock();

@@ -11,11 +11,13 @@ import type { OutgoingData } from "./options.ts";
  * Dispatched when a connection attempt starts (before the providers are called).
  *
  * @example Show each attempt
- * ```ts ignore
- * import { ReconnectingWebSocket } from "jsr:@wskit/wskit/client";
+ * ```ts
+ * import { ReconnectingWebSocket } from "@wskit/wskit/client";
  *
  * const ws = new ReconnectingWebSocket("ws://127.0.0.1:8000/");
- * ws.addEventListener("connecting", (e) => console.log(e.attempt ? `retry #${e.attempt}` : "connecting"));
+ * ws.addEventListener("connecting", (e) => {
+ *   console.log(e.attempt ? `retry #${e.attempt}` : "connecting");
+ * });
  * ```
  */
 export class ConnectingEvent extends Event {
@@ -37,8 +39,8 @@ export class ConnectingEvent extends Event {
  * Dispatched after a close when a reconnect has been scheduled.
  *
  * @example Count down to the next attempt
- * ```ts ignore
- * import { ReconnectingWebSocket } from "jsr:@wskit/wskit/client";
+ * ```ts
+ * import { ReconnectingWebSocket } from "@wskit/wskit/client";
  *
  * const ws = new ReconnectingWebSocket("ws://127.0.0.1:8000/");
  * ws.addEventListener("reconnect", (e) => console.log(`retry #${e.attempt} in ${e.delay} ms`));
@@ -70,11 +72,13 @@ export type GiveUpReason = "max-retries" | "policy";
  * Dispatched after the last close when the client stops reconnecting on its own.
  *
  * @example Tell the user the client stopped
- * ```ts ignore
- * import { ReconnectingWebSocket } from "jsr:@wskit/wskit/client";
+ * ```ts
+ * import { ReconnectingWebSocket } from "@wskit/wskit/client";
  *
  * const ws = new ReconnectingWebSocket("ws://127.0.0.1:8000/", undefined, { maxRetries: 5 });
- * ws.addEventListener("giveup", (e) => console.log(`gave up (${e.reason}) after ${e.attempt} retries`));
+ * ws.addEventListener("giveup", (e) => {
+ *   console.log(`gave up (${e.reason}) after ${e.attempt} retries`);
+ * });
  * ```
  */
 export class GiveUpEvent extends Event {
@@ -107,8 +111,8 @@ export type DropReason = "overflow" | "closed";
  * Dispatched when messages are refused or discarded: never silently.
  *
  * @example Keep what the client could not send
- * ```ts ignore
- * import { ReconnectingWebSocket } from "jsr:@wskit/wskit/client";
+ * ```ts
+ * import { ReconnectingWebSocket } from "@wskit/wskit/client";
  *
  * const ws = new ReconnectingWebSocket("ws://127.0.0.1:8000/");
  * ws.addEventListener("drop", (e) => console.warn(`${e.messages.length} not sent: ${e.reason}`));

@@ -13,8 +13,8 @@
  * - typed state events and `for await` over messages.
  *
  * @example Reconnect to a chat, with a heartbeat the wskit server answers on its own
- * ```ts ignore
- * import { ReconnectingWebSocket } from "jsr:@wskit/wskit/client";
+ * ```ts
+ * import { ReconnectingWebSocket } from "@wskit/wskit/client";
  *
  * const ws = new ReconnectingWebSocket("ws://127.0.0.1:8000/", undefined, { heartbeat: true });
  * ws.addEventListener("reconnect", (e) => console.log(`retry #${e.attempt} in ${e.delay} ms`));

@@ -180,7 +180,7 @@ export const HEARTBEAT = {
  *
  * @example The window of the third retry
  * ```ts
- * import { backoffDelay } from "jsr:@wskit/wskit/client";
+ * import { backoffDelay } from "@wskit/wskit/client";
  *
  * const delay = backoffDelay(3, { minDelay: 1000, maxDelay: 30_000, factor: 2 });
  * console.assert(delay >= 1000 && delay <= 8000);
@@ -242,8 +242,8 @@ export function backoffSettings(options: BackoffOptions): Required<BackoffOption
  * application codes.
  *
  * @example Compose it with your own rule
- * ```ts ignore
- * import { defaultShouldReconnect, ReconnectingWebSocket } from "jsr:@wskit/wskit/client";
+ * ```ts
+ * import { defaultShouldReconnect, ReconnectingWebSocket } from "@wskit/wskit/client";
  *
  * const ws = new ReconnectingWebSocket("wss://example.com/live", undefined, {
  *   shouldReconnect: (e) => e.code !== 4000 && defaultShouldReconnect(e),

@@ -46,10 +46,12 @@ type HandlerType = "open" | "message" | "close" | "error";
  * for good are reported in a `drop` event.
  *
  * @example Drop-in, with the outbox and state events
- * ```ts ignore
- * import { ReconnectingWebSocket } from "jsr:@wskit/wskit/client";
+ * ```ts
+ * import { ReconnectingWebSocket } from "@wskit/wskit/client";
  *
- * const ws = new ReconnectingWebSocket(async () => `wss://example.com/live?token=${await token()}`);
+ * const ws = new ReconnectingWebSocket(
+ *   async () => `wss://example.com/live?token=${await token()}`,
+ * );
  * ws.binaryType = "arraybuffer"; // kept across reconnects
  * ws.onmessage = (e) => console.log(e.data);
  * ws.addEventListener("close", (e) => console.log(`closed ${e.code} ${e.reason}`));
@@ -275,7 +277,8 @@ export class ReconnectingWebSocket extends TypedEventTarget<ReconnectingWebSocke
    * Closes for good: no reconnect follows. When open, the closing handshake runs and the
    * `close` event carries what the server answered; otherwise the attempt or pending
    * reconnect is abandoned and a `close` event with `code` (1005 without one, 1000 with
-   * only a reason) and `wasClean: false` is dispatched at once. Queued messages are reported in a `drop` event.
+   * only a reason) and `wasClean: false` is dispatched at once. Queued messages are reported
+   * in a `drop` event.
    *
    * @param code 1000 or 3000-4999.
    * @param reason At most 123 bytes of UTF-8.
@@ -302,8 +305,8 @@ export class ReconnectingWebSocket extends TypedEventTarget<ReconnectingWebSocke
    * good. Each iterator sees the messages that arrive once iteration has started.
    *
    * @example Read until closed
-   * ```ts ignore
-   * import { ReconnectingWebSocket } from "jsr:@wskit/wskit/client";
+   * ```ts
+   * import { ReconnectingWebSocket } from "@wskit/wskit/client";
    *
    * for await (const message of new ReconnectingWebSocket("ws://127.0.0.1:8000/")) {
    *   console.log(message);

@@ -90,7 +90,9 @@ export class RespParser {
       case 43: // +
         return line;
       case 45: // -
-        return new RespError(line);
+        // A Redis loading its data after a restart (or busy, or failing over) refuses commands
+        // for a while: they may be sent again, as after a lost connection.
+        return new RespError(line, /^(LOADING|BUSY|TRYAGAIN|MASTERDOWN|CLUSTERDOWN)\b/.test(line));
       case 58: // :
         return Number(line);
       case 36: { // $

@@ -4,15 +4,17 @@
  * `Worker`s. It does not cross processes: use the Redis relay for that.
  *
  * @example Every core of one machine with `deno serve --parallel`
- * ```ts ignore
- * import { createHandler } from "jsr:@wskit/wskit/deno";
- * import { BroadcastChannelRelay } from "jsr:@wskit/wskit/broadcast-channel";
+ * ```ts
+ * import { createHandler } from "@wskit/wskit/deno";
+ * import { BroadcastChannelRelay } from "@wskit/wskit/broadcast-channel";
  *
  * const ws = createHandler({
  *   open: (peer) => peer.subscribe("chat"),
  *   message: (peer, m) => peer.publish("chat", m, { self: true }),
  * }, { relay: new BroadcastChannelRelay("chat") });
- * export default { fetch: (req: Request, info: Deno.ServeHandlerInfo) => ws.handle(req, info) };
+ * export default {
+ *   fetch: (request, info) => ws.handleUpgrade(request, info),
+ * } satisfies Deno.ServeDefaultExport;
  * ```
  *
  * @module
@@ -32,8 +34,8 @@ interface Envelope {
  * channel never delivers a worker's own messages back to it.
  *
  * @example One chat across the workers of a process
- * ```ts ignore
- * import { BroadcastChannelRelay, serve } from "jsr:@wskit/wskit";
+ * ```ts
+ * import { BroadcastChannelRelay, serve } from "@wskit/wskit";
  *
  * await serve({
  *   open: (peer) => peer.subscribe("chat"),

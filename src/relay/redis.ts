@@ -11,9 +11,9 @@
  * misses what others publish then; session clients get it back from the store's replay.
  *
  * @example Two instances, one room
- * ```ts ignore
- * import { serve } from "jsr:@wskit/wskit";
- * import { RedisRelay } from "jsr:@wskit/wskit/redis";
+ * ```ts
+ * import { serve } from "@wskit/wskit";
+ * import { RedisRelay } from "@wskit/wskit/redis";
  *
  * await serve({
  *   open: (peer) => peer.subscribe("chat"),
@@ -61,9 +61,9 @@ export interface RedisRelayOptions extends OutageOptions {
  * publish (in order), one to subscribe. Each instance drops its own messages.
  *
  * @example Two instances, one room
- * ```ts ignore
- * import { serve } from "jsr:@wskit/wskit";
- * import { RedisRelay } from "jsr:@wskit/wskit/redis";
+ * ```ts
+ * import { serve } from "@wskit/wskit";
+ * import { RedisRelay } from "@wskit/wskit/redis";
  *
  * await serve({
  *   open: (peer) => peer.subscribe("chat"),

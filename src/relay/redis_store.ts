@@ -66,10 +66,10 @@ return {o, redis.call('GET', KEYS[3])}`;
  * JSON-serializable.
  *
  * @example Sessions that resume on any instance
- * ```ts ignore
- * import { serve } from "jsr:@wskit/wskit";
- * import { sessions } from "jsr:@wskit/wskit/session";
- * import { RedisRelay, RedisStore } from "jsr:@wskit/wskit/redis";
+ * ```ts
+ * import { serve } from "@wskit/wskit";
+ * import { sessions } from "@wskit/wskit/session";
+ * import { RedisRelay, RedisStore } from "@wskit/wskit/redis";
  *
  * const url = "redis://127.0.0.1:6379";
  * const app = sessions({ store: new RedisStore({ url }) });

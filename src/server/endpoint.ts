@@ -12,6 +12,7 @@ import {
   checkHandshake,
   clip,
   isUpgrade,
+  keptHeaders,
   offeredProtocols,
   readAcceptance,
   refuse,
@@ -197,7 +198,7 @@ export class Endpoint<T> implements WebSocketEndpoint<T>, PeerContext {
     if (full) return full;
     const protocols = offeredProtocols(request);
     const url = request.url; // parsed by the peer on first use
-    const headers = new Headers(request.headers);
+    const headers = keptHeaders(request.headers, this.limits.peerHeaders);
     let accept: UpgradeAccept<T> = {};
     const hook = this.#hooks.upgrade;
     if (hook) {

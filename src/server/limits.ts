@@ -27,6 +27,20 @@ export const DEFAULT_MAX_CONNECTIONS = 10_000;
 export const DEFAULT_IDLE_TIMEOUT = 30_000;
 /** Default time an accepted upgrade may take to open, in milliseconds. */
 export const DEFAULT_OPEN_TIMEOUT = 5000;
+/** The request headers `peer.headers` keeps by default. */
+export const DEFAULT_PEER_HEADERS: readonly string[] = [
+  "host",
+  "origin",
+  "user-agent",
+  "cookie",
+  "authorization",
+  "accept-language",
+  "sec-websocket-protocol",
+  "x-forwarded-for",
+  "x-forwarded-host",
+  "x-forwarded-proto",
+  "x-real-ip",
+];
 /** Default per-peer outbound queue limit, in bytes (4 MiB). */
 export const DEFAULT_BACKPRESSURE_BYTES = 4 * 1024 * 1024;
 
@@ -34,8 +48,8 @@ export const DEFAULT_BACKPRESSURE_BYTES = 4 * 1024 * 1024;
  * An error raised by a limit, carrying the close code that goes with it.
  *
  * @example Tell a refused message from a failing hook
- * ```ts ignore
- * import { LimitError, serve } from "jsr:@wskit/wskit";
+ * ```ts
+ * import { LimitError, serve } from "@wskit/wskit";
  *
  * await serve({
  *   error(peer, error) {
@@ -75,6 +89,8 @@ export interface Limits {
   /** `burst` in seconds here (milliseconds in the options). */
   rate: { messages: number; bytes: number; burst: number; close: boolean } | undefined;
   origin: (origin: string, request: Request, remoteAddress: string | undefined) => boolean;
+  /** The header names `peer.headers` keeps, lower case; `undefined` for all. */
+  peerHeaders: readonly string[] | undefined;
   /** The address a client is counted under for `maxConnectionsPerAddress`. */
   clientAddress: (request: Request, remoteAddress: string | undefined) => string | undefined;
 }
@@ -122,11 +138,26 @@ export function resolveLimits(options: EndpointOptions & { hostname?: string }):
         close: (rate.policy ?? "close") === "close",
       }
       : undefined,
+    peerHeaders: headerNames(options.peerHeaders),
     origin: originCheck(options, trusted),
     clientAddress: perAddress === Infinity
       ? () => undefined
       : (request, remote) => clientAddress(request, remote, trusted),
   };
+}
+
+/**
+ * Checks `peerHeaders`.
+ *
+ * @throws {TypeError} When it is neither `"all"` nor a list of header names.
+ */
+function headerNames(names: EndpointOptions["peerHeaders"]): readonly string[] | undefined {
+  if (names === undefined) return DEFAULT_PEER_HEADERS;
+  if (names === "all") return undefined;
+  if (!Array.isArray(names) || !names.every((n) => typeof n === "string" && n !== "")) {
+    throw new TypeError(`Cannot configure peerHeaders: expected "all" or header names`);
+  }
+  return names.map((n) => n.toLowerCase());
 }
 
 function originCheck(

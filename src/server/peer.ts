@@ -15,7 +15,8 @@ export interface PeerInit<T> {
   data: T;
   /** The request URL, parsed on first use of `peer.url`. */
   url: string;
-  headers: Headers;
+  /** The request's headers as `name:value` lines, made into `Headers` on first use. */
+  headers: string;
   remoteAddress: string | undefined;
   protocol: string;
 }
@@ -113,6 +114,8 @@ export function checkClose(code: number, reason: string): void {
   }
 }
 
+const NO_TOPICS: ReadonlySet<string> = new Set();
+
 /** The state a peer is in, as `readyState` numbers. */
 export const CONNECTING = 0;
 /** Open: sends go out. */
@@ -126,7 +129,9 @@ export const CLOSED = 3;
 export class ServerPeer<T = unknown> implements Peer<T> {
   readonly id: string = crypto.randomUUID();
   data: T;
-  readonly headers: Headers;
+  /** The upgrade request's headers, as `name:value` lines until `headers` is first read. */
+  #headerLines: string | undefined;
+  #headers: Headers | undefined;
   readonly remoteAddress: string | undefined;
   readonly protocol: string;
   /** The rate limit's bucket, when the endpoint has a rate limit. */
@@ -135,7 +140,8 @@ export class ServerPeer<T = unknown> implements Peer<T> {
   place: Place | undefined;
   #state: number = CONNECTING;
   #sentClose: { code: number; reason: string } | undefined;
-  #topics = new Set<string>();
+  /** Made on first subscribe: most peers of some applications never subscribe. */
+  #topics: Set<string> | undefined;
   #socket: SocketDriver;
   #hub: PeerTopics;
   #context: PeerContext;
@@ -146,12 +152,26 @@ export class ServerPeer<T = unknown> implements Peer<T> {
   constructor(init: PeerInit<T>, socket: SocketDriver, context: PeerContext) {
     this.data = init.data;
     this.#href = init.url;
-    this.headers = init.headers;
+    this.#headerLines = init.headers;
     this.remoteAddress = init.remoteAddress;
     this.protocol = init.protocol;
     this.#socket = socket;
     this.#hub = context.hub;
     this.#context = context;
+  }
+
+  /** The upgrade request's headers: kept as one string, a `Headers` made on first use. */
+  get headers(): Headers {
+    if (!this.#headers) {
+      const headers = new Headers();
+      for (const line of this.#headerLines!.split("\n")) {
+        const colon = line.indexOf(":");
+        if (colon > 0) headers.append(line.slice(0, colon), line.slice(colon + 1));
+      }
+      this.#headers = headers;
+      this.#headerLines = undefined;
+    }
+    return this.#headers;
   }
 
   get url(): URL {
@@ -167,7 +187,7 @@ export class ServerPeer<T = unknown> implements Peer<T> {
   }
 
   get topics(): ReadonlySet<string> {
-    return this.#topics;
+    return this.#topics ?? NO_TOPICS;
   }
 
   /** The adapter's socket, for the hub's native fan-out. */
@@ -221,13 +241,13 @@ export class ServerPeer<T = unknown> implements Peer<T> {
   }
 
   subscribe(topic: string): void {
-    if (this.#state === CLOSED || this.#topics.has(topic)) return;
-    this.#topics.add(topic);
+    if (this.#state === CLOSED || this.#topics?.has(topic)) return;
+    (this.#topics ??= new Set()).add(topic);
     this.#hub.subscribe(this, topic);
   }
 
   unsubscribe(topic: string): void {
-    if (this.#state === CLOSED || !this.#topics.delete(topic)) return;
+    if (this.#state === CLOSED || !this.#topics?.delete(topic)) return;
     this.#hub.unsubscribe(this, topic);
   }
 

@@ -141,7 +141,10 @@ export interface Peer<T = unknown> {
   data: T;
   /** The URL of the upgrade request. */
   readonly url: URL;
-  /** The headers of the upgrade request. */
+  /**
+   * Headers of the upgrade request: those named in the endpoint's `peerHeaders` (by default
+   * a common few, such as `cookie`, `user-agent` and `origin`), or all with `"all"`.
+   */
   readonly headers: Headers;
   /** The client's IP address, when the runtime reports it. */
   readonly remoteAddress: string | undefined;

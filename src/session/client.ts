@@ -15,8 +15,9 @@
  * sent, then the `open` event.
  *
  * @example A typed chat client
- * ```ts ignore
- * import { type Protocol, SessionClient } from "jsr:@wskit/wskit/session-client";
+ * ```ts
+ * import type { Protocol } from "@wskit/wskit/protocol";
+ * import { SessionClient } from "@wskit/wskit/session-client";
  *
  * interface Chat extends Protocol {
  *   clientEvents: { say: { text: string } };
@@ -62,8 +63,8 @@ export type { SessionClientOptions } from "./client_options.ts";
  * @typeParam P The protocol, shared with the server code.
  *
  * @example Join a room and talk in it
- * ```ts ignore
- * import { SessionClient } from "jsr:@wskit/wskit/session-client";
+ * ```ts
+ * import { SessionClient } from "@wskit/wskit/session-client";
  *
  * const chat = new SessionClient("ws://127.0.0.1:8000/");
  * chat.on("said", (payload) => console.log(payload));

@@ -9,11 +9,13 @@
  * Dispatched when the session is ready: after the welcome, the replay and the resends.
  *
  * @example Know whether anything was missed
- * ```ts ignore
- * import { SessionClient } from "jsr:@wskit/wskit/session-client";
+ * ```ts
+ * import { SessionClient } from "@wskit/wskit/session-client";
  *
  * const chat = new SessionClient("ws://127.0.0.1:8000/");
- * chat.addEventListener("open", (e) => console.log(`ready, resumed ${e.resumed}, recovered ${e.recovered}`));
+ * chat.addEventListener("open", (e) => {
+ *   console.log(`ready, resumed ${e.resumed}, recovered ${e.recovered}`);
+ * });
  * ```
  */
 export class SessionOpenEvent extends Event {
@@ -53,8 +55,8 @@ export interface Unconfirmed {
  * been handled).
  *
  * @example Reload when messages may have been missed
- * ```ts ignore
- * import { SessionClient } from "jsr:@wskit/wskit/session-client";
+ * ```ts
+ * import { SessionClient } from "@wskit/wskit/session-client";
  *
  * const chat = new SessionClient("ws://127.0.0.1:8000/");
  * chat.addEventListener("resync", (e) => {
@@ -85,8 +87,8 @@ export class ResyncEvent extends Event {
  * Messages not accepted for sending: the pending bounds were full, or the client is closed.
  *
  * @example Notice a message that was not accepted
- * ```ts ignore
- * import { SessionClient } from "jsr:@wskit/wskit/session-client";
+ * ```ts
+ * import { SessionClient } from "@wskit/wskit/session-client";
  *
  * const chat = new SessionClient("ws://127.0.0.1:8000/");
  * chat.addEventListener("drop", (e) => console.warn(`"${e.event}" not sent: ${e.reason}`));

@@ -13,11 +13,12 @@ export type { ErrorBody } from "./wire.ts";
  * An error from the other side of a session request: what its handler threw, if it threw a
  * `RemoteError` (other errors arrive as "Internal error", code `"internal"`, so that no
  * internals leak), or the layer's own refusals (codes `"unknown_request"`, `"forbidden"`,
- * `"ended"`, `"session_lost"`).
+ * `"bad_room"`, `"too_many_rooms"`, `"ended"`, `"session_lost"`; and from a `SessionClient`
+ * that cannot send, `"closed"` and `"overflow"`).
  *
  * @example Refuse a request with a code the client can act on
- * ```ts ignore
- * import { RemoteError } from "jsr:@wskit/wskit/session";
+ * ```ts
+ * import { RemoteError } from "@wskit/wskit/protocol";
  *
  * function rename(name: string) {
  *   if (name.length > 32) throw new RemoteError("Cannot rename: too long", { code: "too_long" });

@@ -33,8 +33,8 @@ interface Log {
  * and a restart starts a new epoch (every client then learns `recovered: false`).
  *
  * @example Keep five minutes of history
- * ```ts ignore
- * import { MemoryStore, sessions } from "jsr:@wskit/wskit/session";
+ * ```ts
+ * import { MemoryStore, sessions } from "@wskit/wskit/session";
  *
  * const app = sessions({ store: new MemoryStore({ maxAge: 300_000 }) });
  * ```

@@ -6,7 +6,7 @@
  *
  * @example A protocol, shared by both ends
  * ```ts
- * import type { Protocol } from "jsr:@wskit/wskit/protocol";
+ * import type { Protocol } from "@wskit/wskit/protocol";
  *
  * export interface Chat extends Protocol {
  *   clientEvents: { say: { text: string } };

@@ -9,10 +9,10 @@
  * client carries a sequence number and is processed once: resent duplicates are dropped.
  *
  * @example A typed chat
- * ```ts ignore
- * import { serve } from "jsr:@wskit/wskit";
- * import { sessions } from "jsr:@wskit/wskit/session";
- * import type { Protocol } from "jsr:@wskit/wskit/protocol";
+ * ```ts
+ * import { serve } from "@wskit/wskit";
+ * import { sessions } from "@wskit/wskit/session";
+ * import type { Protocol } from "@wskit/wskit/protocol";
  *
  * interface Chat extends Protocol {
  *   clientEvents: { say: { text: string } };
@@ -22,7 +22,9 @@
  * }
  *
  * const app = sessions<Chat, { user: string }>({
- *   upgrade: (request) => ({ data: { user: new URL(request.url).searchParams.get("user") ?? "?" } }),
+ *   upgrade: (request) => ({
+ *     data: { user: new URL(request.url).searchParams.get("user") ?? "?" },
+ *   }),
  *   identify: (data) => data.user,
  *   join: (_session, room) => room === "lobby",
  *   events: {
@@ -73,10 +75,10 @@ export type { LogWindow, Maybe, SessionRecord, SessionStore } from "./store.ts";
  * @returns The hooks, the live sessions, `publish` to a room and `close`.
  *
  * @example Typed events and a room
- * ```ts ignore
- * import { serve } from "jsr:@wskit/wskit";
- * import { sessions } from "jsr:@wskit/wskit/session";
- * import type { Protocol } from "jsr:@wskit/wskit/protocol";
+ * ```ts
+ * import { serve } from "@wskit/wskit";
+ * import { sessions } from "@wskit/wskit/session";
+ * import type { Protocol } from "@wskit/wskit/protocol";
  *
  * interface Chat extends Protocol {
  *   clientEvents: { say: { text: string } };
@@ -87,7 +89,9 @@ export type { LogWindow, Maybe, SessionRecord, SessionStore } from "./store.ts";
  *
  * const app = sessions<Chat>({
  *   connect: (session) => session.join("lobby"),
- *   events: { say: (session, { text }) => session.publish("lobby", "said", { text }, { self: true }) },
+ *   events: {
+ *     say: (session, { text }) => session.publish("lobby", "said", { text }, { self: true }),
+ *   },
  * });
  * await serve(app.hooks, { port: 8000 });
  * ```

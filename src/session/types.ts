@@ -5,7 +5,7 @@
  *
  * @example A chat protocol
  * ```ts
- * import type { Protocol } from "jsr:@wskit/wskit/session-client";
+ * import type { Protocol } from "@wskit/wskit/protocol";
  *
  * interface Chat extends Protocol {
  *   clientEvents: { say: { text: string } };

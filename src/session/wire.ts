@@ -1,7 +1,7 @@
 /**
  * The session wire format, version 2: JSON text frames, shared by the session server and the
- * session client (this file imports nothing, so the client pulls in no server code). The
- * README's "Wire protocol" section is the specification; this is its code.
+ * session client (this file imports only types, so the client pulls in no server code). The
+ * specification is `docs/protocol.md`; this is its code.
  *
  * @module
  */

@@ -5,8 +5,8 @@
 
 import { SessionClient } from "@wskit/wskit/session-client";
 import type { StressProtocol } from "../fixtures/session_stress.ts";
-import { type Child, root, runtimeBin, spawn } from "../_process.ts";
-import { waitFor, within } from "../_wait.ts";
+import { type Child, runArgs, spawn, waitForStart } from "../_support/process.ts";
+import { waitFor, within } from "../_support/wait.ts";
 
 /** A running instance. */
 export interface Node {
@@ -27,19 +27,11 @@ export async function startNode(
   redisUrl: string,
   storeTimeout = 10_000,
 ): Promise<Node> {
-  const file = `${root}tests/fixtures/session_node.ts`;
-  const args = [file, redisUrl, String(storeTimeout)];
-  const child = runtime === "deno"
-    ? spawn(runtimeBin("deno"), ["run", "-A", ...args])
-    : spawn(runtimeBin("bun"), ["run", ...args]);
-  let line: string;
-  try {
-    line = await child.waitForLine(/^listening ws:\/\//, 15_000);
-  } catch (error) {
-    child.kill("SIGKILL");
-    await child.exited;
-    throw error;
-  }
+  const args = [redisUrl, String(storeTimeout)];
+  const child = spawn(
+    ...runArgs(runtime, "tests/fixtures/session_node.ts", args, { deno: ["-A"] }),
+  );
+  const line = await waitForStart(child, /^listening ws:\/\//);
   const url = line.slice("listening ".length);
   return {
     runtime,

@@ -1,8 +1,8 @@
 /** The session target of tests/fixtures/session_target.ts, started on the suite's runtime. */
 
-import { type Child, root, runtimeBin, spawn } from "../_process.ts";
-import { runtime } from "../_harness.ts";
-import { within } from "../_wait.ts";
+import { type Child, runArgs, spawn, waitForStart } from "../_support/process.ts";
+import { runtime } from "../_support/harness.ts";
+import { within } from "../_support/wait.ts";
 
 /** A running target. */
 export interface Target {
@@ -23,17 +23,14 @@ export interface Target {
 
 /** Starts the target with a replay window of `windowMs`. */
 export async function startTarget(windowMs: number): Promise<Target> {
-  const file = `${root}tests/fixtures/session_target.ts`;
-  const child = runtime === "deno"
-    ? spawn(runtimeBin("deno"), ["run", "-A", "--v8-flags=--expose-gc", file, String(windowMs)])
-    : spawn(runtimeBin("bun"), ["run", file, String(windowMs)]);
+  const child = spawn(
+    ...runArgs(runtime, "tests/fixtures/session_target.ts", [String(windowMs)], {
+      deno: ["-A", "--v8-flags=--expose-gc"],
+    }),
+  );
   let exited = false;
   child.exited.then(() => exited = true);
-  const line = await child.waitForLine(/^listening ws:\/\//, 15_000).catch(async (error) => {
-    child.kill("SIGKILL");
-    await child.exited;
-    throw error;
-  });
+  const line = await waitForStart(child, /^listening ws:\/\//);
   const url = line.slice("listening ".length);
   const http = url.replace(/^ws/, "http");
   return {

@@ -3,11 +3,12 @@
 
 import { assertEquals } from "@std/assert";
 import type { Peer } from "@wskit/wskit";
-import { test } from "../_harness.ts";
-import { frame, rawWebSocket } from "../_raw_ws.ts";
-import { withServer } from "../_serve.ts";
-import { waitFor } from "../_wait.ts";
-import { TestClient } from "../_ws.ts";
+import { test } from "../_support/harness.ts";
+import { rawWebSocket } from "../_support/raw_ws.ts";
+import { frame } from "../_support/ws_wire.ts";
+import { withServer } from "../_support/serve.ts";
+import { waitFor } from "../_support/wait.ts";
+import { TestClient } from "../_support/ws.ts";
 
 test("backpressure: by default a peer that stops reading is closed and counted", async () => {
   const chunk = "c".repeat(16 * 1024);

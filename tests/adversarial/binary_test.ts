@@ -3,19 +3,15 @@
 // `deno test` checks Bun's adapter too and `bun test` checks Deno's.
 
 import { assertEquals } from "@std/assert";
-import { runtime, test } from "../_harness.ts";
-import { runtimeBin, spawn } from "../_process.ts";
-import { within } from "../_wait.ts";
-import { TestClient } from "../_ws.ts";
-
-const other = runtime === "deno" ? "bun" : "deno";
+import { otherRuntime as other, test } from "../_support/harness.ts";
+import { runArgs, spawn, waitForStart } from "../_support/process.ts";
+import { within } from "../_support/wait.ts";
+import { TestClient } from "../_support/ws.ts";
 
 test(`binary messages reach a ${other} server's hooks as Uint8Array, text as string`, async () => {
-  const script = new URL("./_binary_server.ts", import.meta.url).pathname;
-  const args = other === "deno" ? ["run", "--allow-net", script] : ["run", script];
-  const child = spawn(runtimeBin(other), args);
+  const child = spawn(...runArgs(other, "tests/fixtures/binary_server.ts"));
   try {
-    const url = (await child.waitForLine(/^ws:\/\//, 15_000)).trim();
+    const url = (await waitForStart(child, /^ws:\/\//)).trim();
     const c = await TestClient.connect(url);
     c.send(new Uint8Array([0, 1, 254, 255]));
     assertEquals(await c.json(), {

@@ -4,12 +4,12 @@
 
 import { assertEquals, assertInstanceOf, assertMatch } from "@std/assert";
 import type { Hooks, UpgradeResult } from "@wskit/wskit";
-import { test } from "../_harness.ts";
-import { withServer } from "../_serve.ts";
-import { rawHttp, upgradeRequest } from "../_tcp.ts";
-import { waitFor } from "../_wait.ts";
-import { TestClient } from "../_ws.ts";
-import { watchUnhandled } from "./_unhandled.ts";
+import { test } from "../_support/harness.ts";
+import { withServer } from "../_support/serve.ts";
+import { rawHttp, upgradeRequest } from "../_support/tcp.ts";
+import { waitFor } from "../_support/wait.ts";
+import { TestClient } from "../_support/ws.ts";
+import { watchUnhandled } from "../_support/unhandled.ts";
 
 test("a hostile Host header leaves peer.url readable: the path and query, an invalid host", async () => {
   const seen: string[] = [];

@@ -2,11 +2,10 @@
 // full speed, Deno and Bun mixed. Every member gets every message once, in one order.
 
 import { assertEquals } from "@std/assert";
-import { runtime, test } from "../_harness.ts";
-import { startRedis } from "../_redis.ts";
+import { otherRuntime as other, runtime, test } from "../_support/harness.ts";
+import { startRedis } from "../_support/redis.ts";
 import { everyoneHas, type Member, member, type Node, startNode } from "./_nodes.ts";
 
-const other = runtime === "deno" ? "bun" : "deno";
 const PER_CLIENT = 500;
 
 test(

@@ -4,9 +4,9 @@
 
 import { assertEquals, assertLess } from "@std/assert";
 import type { Hooks, ServeOptions } from "@wskit/wskit";
-import { test } from "../_harness.ts";
-import { withServer } from "../_serve.ts";
-import { rawHttp, upgradeRequest } from "../_tcp.ts";
+import { test } from "../_support/harness.ts";
+import { withServer } from "../_support/serve.ts";
+import { rawHttp, upgradeRequest } from "../_support/tcp.ts";
 
 const hooks: Hooks = {};
 

@@ -4,12 +4,11 @@
 // told (a Redis that restarts empty).
 
 import { assert, assertEquals } from "@std/assert";
-import { runtime, test } from "../_harness.ts";
-import { startRedis } from "../_redis.ts";
-import { waitFor } from "../_wait.ts";
+import { otherRuntime as other, runtime, test } from "../_support/harness.ts";
+import { startRedis } from "../_support/redis.ts";
+import { waitFor } from "../_support/wait.ts";
 import { type Member, member, type Node, startNode } from "./_nodes.ts";
 
-const other = runtime === "deno" ? "bun" : "deno";
 const EVENTS = 250;
 
 /**

@@ -3,10 +3,10 @@
 
 import { assertEquals } from "@std/assert";
 import type { Hooks } from "@wskit/wskit";
-import { test } from "../_harness.ts";
-import { withServer } from "../_serve.ts";
-import { waitFor, within } from "../_wait.ts";
-import { TestClient } from "../_ws.ts";
+import { test } from "../_support/harness.ts";
+import { withServer } from "../_support/serve.ts";
+import { waitFor, within } from "../_support/wait.ts";
+import { TestClient } from "../_support/ws.ts";
 
 const LIMIT = 1024;
 /** Answers with the size it received, so that a passing message is seen whole. */

@@ -4,11 +4,12 @@
 
 import { assertEquals, assertGreater } from "@std/assert";
 import type { Hooks, Server } from "@wskit/wskit";
-import { test } from "../_harness.ts";
-import { frame, rawWebSocket } from "../_raw_ws.ts";
-import { withServer } from "../_serve.ts";
-import { waitFor, within } from "../_wait.ts";
-import { TestClient } from "../_ws.ts";
+import { test } from "../_support/harness.ts";
+import { rawWebSocket } from "../_support/raw_ws.ts";
+import { frame } from "../_support/ws_wire.ts";
+import { withServer } from "../_support/serve.ts";
+import { waitFor, within } from "../_support/wait.ts";
+import { TestClient } from "../_support/ws.ts";
 
 const echo: Hooks = { message: (peer, m) => void peer.send(m) };
 
@@ -29,7 +30,7 @@ test(
       const raw = await rawWebSocket(server.port);
       let sent = 0;
       // Keeps writing until the server ends the connection (bounded, in case it never does).
-      while (!(raw.conn as { isClosed?: boolean }).isClosed && sent < 20_000) {
+      while (!raw.conn.isClosed && sent < 20_000) {
         for (let i = 0; i < 20; i++) raw.write(frame(1, `flood ${sent++}`));
         await new Promise((r) => setTimeout(r, 1));
       }

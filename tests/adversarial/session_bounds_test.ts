@@ -8,9 +8,9 @@ import { SessionClient } from "@wskit/wskit/session-client";
 import { MemoryStore, type SessionStore } from "@wskit/wskit/session";
 import { type SessionOptions, sessions, type SessionServer } from "@wskit/wskit/session";
 import type { Position } from "../../src/session/wire.ts";
-import { test } from "../_harness.ts";
-import { waitFor, within } from "../_wait.ts";
-import { helloSession, TestClient } from "../_ws.ts";
+import { test } from "../_support/harness.ts";
+import { waitFor, within } from "../_support/wait.ts";
+import { helloSession, TestClient } from "../_support/ws.ts";
 import { SUBPROTOCOL, VERSION } from "../../src/session/wire.ts";
 
 type Frame = Record<string, unknown>;

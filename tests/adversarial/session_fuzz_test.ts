@@ -5,9 +5,10 @@
 import { assert, assertEquals, assertLess } from "@std/assert";
 import { SUBPROTOCOL, VERSION } from "../../src/session/wire.ts";
 import { SessionClient } from "@wskit/wskit/session-client";
-import { env, runtime, test } from "../_harness.ts";
-import { waitFor } from "../_wait.ts";
-import { TestClient } from "../_ws.ts";
+import { env, runtime, test } from "../_support/harness.ts";
+import { flags } from "../_support/runtime_flags.ts";
+import { waitFor } from "../_support/wait.ts";
+import { TestClient } from "../_support/ws.ts";
 import { FrameMaker, prng } from "./_frames.ts";
 import { startTarget, type Target } from "./_target.ts";
 
@@ -17,10 +18,9 @@ const MiB = 1024 * 1024;
 /**
  * What the server may keep after the hostile clients are gone and the window has passed:
  * the live JS heap returns within a few MiB; RSS does not return whole, because the runtime
- * keeps freed native memory in its allocator (a bare `Deno.upgradeWebSocket` echo server
- * under the same traffic keeps 30-50 MiB of it; Bun 20-30 MiB).
+ * keeps freed native memory in its allocator.
  */
-const RSS_BOUND = (runtime === "deno" ? 96 : 48) * MiB;
+const RSS_BOUND = flags.rssKeptAfterFuzzMiB * MiB;
 const HEAP_BOUND = 4 * MiB;
 
 /** A well-behaved client asking `echo` over and over; every answer must be right. */

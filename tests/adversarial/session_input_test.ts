@@ -4,15 +4,14 @@
 // rejection (which would end the process).
 
 import { assert, assertEquals, assertLess } from "@std/assert";
-import { serve } from "@wskit/wskit";
 import { RemoteError } from "@wskit/wskit/protocol";
-import { MemoryStore } from "@wskit/wskit/session";
-import { type SessionOptions, sessions } from "@wskit/wskit/session";
-import { runtime, test } from "../_harness.ts";
-import { startExample } from "../_process.ts";
-import { waitFor } from "../_wait.ts";
-import { helloSession, type TestClient } from "../_ws.ts";
-import { watchUnhandled } from "./_unhandled.ts";
+import { MemoryStore, type SessionOptions, sessions } from "@wskit/wskit/session";
+import { runtime, test } from "../_support/harness.ts";
+import { startExample } from "../_support/process.ts";
+import { withServer } from "../_support/serve.ts";
+import { waitFor } from "../_support/wait.ts";
+import { helloSession, type TestClient } from "../_support/ws.ts";
+import { watchUnhandled } from "../_support/unhandled.ts";
 
 type Frame = Record<string, unknown>;
 
@@ -30,17 +29,11 @@ function cycle(): unknown {
   return o;
 }
 
-async function withSessions(
+function withSessions(
   options: SessionOptions<never, unknown>,
   body: (url: string) => Promise<void>,
 ): Promise<void> {
-  const app = sessions(options as SessionOptions<never, unknown>);
-  const server = await serve(app.hooks, { port: 0 });
-  try {
-    await body(server.url);
-  } finally {
-    await server.close();
-  }
+  return withServer(sessions(options).hooks, (server) => body(server.url));
 }
 
 test("sessions: names of Object.prototype as event, request and room reach no handler; the server keeps serving", async () => {
@@ -137,9 +130,9 @@ test("sessions: a 3 MiB request or room name is answered with a short prefix, an
 });
 
 test(
-  `examples/chat.ts on ${runtime} answers the frame that used to end it, and keeps serving`,
+  `examples/chat_app/main.ts on ${runtime} answers the frame that used to end it, and keeps serving`,
   async () => {
-    const chat = await startExample(runtime, "chat", ["--port", "0"]);
+    const chat = await startExample(runtime, "chat_app/main", ["--port", "0"]);
     try {
       const [raw] = await helloSession(`${chat.url}?name=mallory`);
       raw.send(JSON.stringify({ t: "r", q: 1, e: "constructor" }));

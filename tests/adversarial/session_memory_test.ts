@@ -5,8 +5,9 @@
 
 import { assert, assertLess } from "@std/assert";
 import { SUBPROTOCOL, VERSION } from "../../src/session/wire.ts";
-import { runtime, test } from "../_harness.ts";
-import { helloSession, TestClient } from "../_ws.ts";
+import { runtime, test } from "../_support/harness.ts";
+import { flags } from "../_support/runtime_flags.ts";
+import { helloSession, TestClient } from "../_support/ws.ts";
 import { startTarget, type Target } from "./_target.ts";
 
 const MiB = 1024 * 1024;
@@ -16,11 +17,8 @@ const MiB = 1024 * 1024;
  */
 const HEAP_WHILE = 32 * MiB;
 const HEAP_AFTER = 4 * MiB;
-/**
- * RSS that may remain: freed native memory the runtime's allocator keeps after 120 MiB of
- * messages went through it (a bare Deno echo server keeps 30 MiB after 60 MiB of them).
- */
-const RSS_AFTER = (runtime === "deno" ? 128 : 48) * MiB;
+/** RSS that may remain: freed native memory the runtime's allocator keeps. */
+const RSS_AFTER = flags.rssKeptAfterHugeMessagesMiB * MiB;
 
 async function hostile(target: Target): Promise<TestClient[]> {
   const held: TestClient[] = [];

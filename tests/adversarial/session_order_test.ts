@@ -6,8 +6,8 @@ import { assertEquals } from "@std/assert";
 import { type Peer, serve, type Server } from "@wskit/wskit";
 import { SUBPROTOCOL, VERSION } from "../../src/session/wire.ts";
 import { SessionClient } from "@wskit/wskit/session-client";
-import { test } from "../_harness.ts";
-import { waitFor } from "../_wait.ts";
+import { test } from "../_support/harness.ts";
+import { waitFor } from "../_support/wait.ts";
 
 const EPOCH = "E1";
 
