@@ -341,8 +341,8 @@ test("sessions: a connection that never says hello is closed with 1002 after hel
     assertMatch(closed.reason, /^Cannot wait longer than 200 ms for hello/);
     assert(after >= helloTimeout - 5, `closed after ${after} ms, not before ${helloTimeout}`);
     // The polite one is past its own deadline and still served.
-    polite.send(JSON.stringify({ t: "e", q: 1, e: "note", d: { n: 1 } }));
-    assertEquals(await polite.json(), { t: "ack", q: 1 });
+    polite.send(JSON.stringify(["e", "note", { n: 1 }]));
+    assertEquals(await polite.json<unknown>(), ["k", 1]);
     assertEquals(polite.ws.readyState, WebSocket.OPEN);
     await polite.close();
   } finally {
@@ -361,21 +361,40 @@ test("sessions: stats and shutdown leave nothing behind", async () => {
   assertEquals(t.app.sessions.size, 0);
 });
 
-test("sessions: a frame resent with a number already handled is dropped and confirmed again", async () => {
+test("sessions: a frame resent after a reconnect that was already received is dropped", async () => {
   const handled: number[] = [];
-  const t = await start({ events: { note: (_s, { n }) => void handled.push(n) } });
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => release = resolve);
+  const t = await start({
+    events: {
+      note: async (_s, { n }) => {
+        handled.push(n);
+        if (n === 1) await held;
+      },
+    },
+  });
   try {
-    const [raw] = await helloSession(`${t.server.url}?user=raw`);
-    raw.send(JSON.stringify({ t: "e", q: 1, e: "note", d: { n: 1 } }));
-    raw.send(JSON.stringify({ t: "e", q: 1, e: "note", d: { n: 1 } }));
-    raw.send(JSON.stringify({ t: "e", q: 2, e: "note", d: { n: 2 } }));
-    await waitFor(() => handled.length === 2, "two events");
+    const [first, welcome] = await helloSession(`${t.server.url}?user=raw`);
+    first.send(JSON.stringify(["e", "note", { n: 1 }]));
+    await waitFor(() => handled.length === 1, "the first event to be handled");
+    await first.close();
+    // Received, not yet confirmed: the welcome says 0, and the client sends frame 1 again.
+    const [again, resumed] = await helloSession(`${t.server.url}?user=raw`, {
+      sid: welcome.sid,
+      streams: {},
+    });
+    assertEquals(resumed.q, 0);
+    again.send(JSON.stringify(["e", "note", { n: 1 }]));
+    again.send(JSON.stringify(["e", "note", { n: 2 }]));
+    release();
+    await waitFor(() => handled.length === 2, "the second event");
     const acks = [];
-    while (acks.at(-1) !== 2) acks.push((await raw.json<{ q: number }>()).q);
+    while (acks.at(-1) !== 2) acks.push((await again.json<[string, number]>())[1]);
     assertEquals(handled, [1, 2]);
     assertEquals(t.app.stats().duplicates, 1);
-    raw.send(JSON.stringify({ t: "e", q: 5, e: "note", d: { n: 5 } }));
-    assertEquals((await within(raw.closed, "the protocol error")).code, 1002, "a gap is refused");
+    // Numbers are the server's to count: a frame that carries its own is not a session frame.
+    again.send(JSON.stringify({ t: "e", q: 5, e: "note", d: { n: 5 } }));
+    assertEquals((await within(again.closed, "the protocol error")).code, 1002);
   } finally {
     await t.stop();
   }

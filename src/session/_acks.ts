@@ -39,33 +39,52 @@ export interface AckHost<T> {
 /** The confirmations of one `sessions()`. */
 export class Acks<T> {
   #host: AckHost<T>;
+  /** Sessions with something to confirm, flushed together by one timer. */
+  #due = new Set<AnySession<T>>();
+  #timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(host: AckHost<T>) {
     this.#host = host;
+  }
+
+  #flush = (): void => {
+    this.#timer = undefined;
+    const due = this.#due;
+    this.#due = new Set();
+    for (const session of due) this.ack(session);
+  };
+
+  /** Forgets a session's pending confirmation (it ended or lost its connection). */
+  cancel(session: AnySession<T>): void {
+    this.#due.delete(session);
+    if (this.#due.size === 0 && this.#timer !== undefined) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
   }
 
   /** Frame `q` is handled and its writes recorded: confirm it (in order, batched). */
   complete(session: AnySession<T>, q: number, generation: number): void {
     if (generation !== session.generation) return;
     if (q !== session.durable + 1) {
-      session.done.add(q);
+      (session.done ??= new Set()).add(q);
       return;
     }
     let advanced = 0;
     do {
-      session.done.delete(session.durable + 1);
+      session.done?.delete(session.durable + 1);
       session.durable++;
       advanced++;
-    } while (session.done.has(session.durable + 1));
-    const sizes = session.sizes;
-    for (let i = 0; i < advanced; i++) session.unconfirmedBytes -= sizes[i] ?? 0;
-    session.sizes = advanced >= sizes.length ? [] : sizes.slice(advanced);
+    } while (session.done?.has(session.durable + 1));
+    session.sizes.shift(advanced);
     this.schedule(session);
   }
 
+  /** Confirms within ACK_DELAY_MS, or at once when ACK_EVERY frames wait. */
   schedule(session: AnySession<T>): void {
     if (session.durable - session.acked >= ACK_EVERY) return this.ack(session);
-    session.ackTimer ??= setTimeout(() => this.ack(session), ACK_DELAY_MS);
+    this.#due.add(session);
+    this.#timer ??= setTimeout(this.#flush, ACK_DELAY_MS);
   }
 
   /**
@@ -73,8 +92,7 @@ export class Acks<T> {
    * number) is saved first, so that an instance that resumes the session knows it.
    */
   ack(session: AnySession<T>): void {
-    clearTimeout(session.ackTimer);
-    session.ackTimer = undefined;
+    this.#due.delete(session);
     if (session.acked >= session.durable || session.ended) return;
     const save = this.#host.store.saveSession;
     if (!save) return this.#sendAck(session, session.durable);
@@ -105,7 +123,7 @@ export class Acks<T> {
 
   #sendAck(session: AnySession<T>, upTo: number): void {
     session.acked = Math.max(session.acked, upTo);
-    session.link?.peer.send(`{"t":"ack","q":${upTo}}`);
+    session.link?.peer.send(`["k",${upTo}]`);
   }
 
   /**
@@ -121,11 +139,9 @@ export class Acks<T> {
     session.lastSeq = session.durable;
     session.queue = [];
     session.handling = undefined;
-    session.done.clear();
-    session.sizes = [];
-    session.unconfirmedBytes = 0;
-    clearTimeout(session.ackTimer);
-    session.ackTimer = undefined;
+    session.done = undefined;
+    session.sizes.clear();
+    this.cancel(session);
     const peer = session.link?.peer;
     if (peer && peer.readyState < 2) peer.close(1011, "Cannot record: the session store failed");
   }

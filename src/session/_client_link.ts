@@ -16,7 +16,13 @@ import {
 } from "./client_events.ts";
 import type { SessionSettings } from "./client_options.ts";
 import { RemoteError } from "./errors.ts";
-import { type ErrorBody, parseFrame, type Position, type ServerFrame, VERSION } from "./wire.ts";
+import {
+  type ErrorBody,
+  parseServerFrame,
+  type Position,
+  type ServerFrame,
+  VERSION,
+} from "./wire.ts";
 import { Outbox, type Outgoing } from "./_client_outbox.ts";
 import { Streams } from "./_client_streams.ts";
 import type { Waiter } from "./_requests.ts";
@@ -60,7 +66,7 @@ export class ClientLink {
       {
         deliver: (frame) => frame.t === "res" ? this.#resolved(frame) : host.deliver(frame),
         fill: (stream, from) =>
-          socket.send(`{"t":"g","s":${JSON.stringify(stream)},"p":${JSON.stringify(from)}}`),
+          socket.send(`["g",${JSON.stringify(stream)},${JSON.stringify(from)}]`),
         lost: () => host.dispatch(new ResyncEvent("gap")),
         stuck: (why) => socket.reconnect(why),
       },
@@ -78,16 +84,14 @@ export class ClientLink {
     t: Outgoing["t"],
     event: string,
     payload: unknown,
-    frameRest: string,
+    text: string,
     pending?: Waiter,
   ): ClientSendStatus {
     if (this.closed) {
       this.#host.dispatch(new SessionDropEvent("closed", event));
       return "dropped";
     }
-    // frameRest is "{...}" for events and requests, and `..."}` for rooms: keep what follows "{".
-    const rest = frameRest.startsWith("{") ? frameRest.slice(1) : frameRest;
-    const m = this.outbox.add(t, event, payload, rest, pending);
+    const m = this.outbox.add(t, event, payload, text, pending);
     if (!m) {
       this.#host.dispatch(new SessionDropEvent("overflow", event));
       return "dropped";
@@ -100,7 +104,7 @@ export class ClientLink {
   }
 
   transmit(m: Outgoing): void {
-    this.#socket.send(`{"t":"${m.t}","q":${m.q},${m.rest}`);
+    this.#socket.send(m.text);
     m.sent = true;
   }
 
@@ -134,7 +138,7 @@ export class ClientLink {
 
   received(data: unknown): void {
     if (typeof data !== "string") return this.#fault("a binary frame");
-    const frame = parseFrame<ServerFrame>(data);
+    const frame = parseServerFrame(data);
     if (!frame) return this.#fault("an unreadable frame");
     if (frame.t === "welcome") return this.#welcomed(frame);
     if (!this.ready) return this.#fault(`"${frame.t}" before the welcome`);
@@ -177,6 +181,10 @@ export class ClientLink {
     const unconfirmed: Unconfirmed[] = [];
     if (resumed) {
       this.outbox.confirm(w.q);
+      // The server numbers what follows from w.q + 1: so must this client, even if the
+      // server remembers less than it confirmed (a record that lost the last handled frames).
+      const first = this.outbox.items[0];
+      if (first && first.q !== w.q + 1) this.outbox.renumber(0, w.q + 1);
       if (!w.recovered) streams.reset(w.streams);
     } else {
       streams.reset(w.streams);

@@ -1,6 +1,7 @@
 /**
- * The session client's outbox: every frame it sends keeps its sequence number and stays here
- * until the server confirms it, bounded by count and bytes. Internal to `SessionClient`.
+ * The session client's outbox: every frame it sends keeps its sequence number (its place in
+ * the session's order, which the server counts too) and stays here until the server
+ * confirms it, bounded by count and bytes. Internal to `SessionClient`.
  *
  * @module
  */
@@ -12,8 +13,8 @@ import type { Waiter } from "./_requests.ts";
 /** One frame to the server, sent or not, not yet confirmed. */
 export interface Outgoing {
   q: number;
-  /** The frame after `{"t":"X","q":N,`. */
-  rest: string;
+  /** The frame's text (its number is implicit: its place in the session's order). */
+  text: string;
   t: "e" | "r" | "j" | "l" | "res";
   event: string;
   payload: unknown;
@@ -48,14 +49,14 @@ export class Outbox {
     t: Outgoing["t"],
     event: string,
     payload: unknown,
-    rest: string,
+    text: string,
     pending?: Waiter,
   ): Outgoing | undefined {
-    const size = rest.length + 24;
+    const size = text.length;
     if (this.items.length >= this.#maxCount || this.bytes + size > this.#maxBytes) {
       return undefined;
     }
-    const m: Outgoing = { q: ++this.seq, rest, t, event, payload, size, sent: false };
+    const m: Outgoing = { q: ++this.seq, text, t, event, payload, size, sent: false };
     if (pending) {
       m.pending = pending;
       this.pending.set(m.q, pending);
@@ -146,16 +147,16 @@ export class Outbox {
     const rejoin: Outgoing[] = [];
     for (const room of rooms) {
       if (unsent.some((m) => m.t === "j" && m.payload === room)) continue;
-      const rest = `"r":${JSON.stringify(room)}}`;
+      const text = `["j",${JSON.stringify(room)}]`;
       // Its answer says where the room stands; nobody else waits for it.
       const pending = { resolve() {}, reject() {}, room };
       rejoin.push({
         q: 0,
-        rest,
+        text,
         t: "j",
         event: "$join",
         payload: room,
-        size: rest.length + 24,
+        size: text.length,
         sent: false,
         pending,
       });

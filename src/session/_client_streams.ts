@@ -212,6 +212,7 @@ export class Streams<F> {
   /** A fill was answered (or made moot): wait afresh for what may still be missing. */
   #answered(s: Stream<F>): void {
     s.filling = false;
+    if (s.timer === undefined) return;
     clearTimeout(s.timer);
     s.timer = undefined;
   }

@@ -8,7 +8,7 @@
 
 import type { WebSocketEndpoint } from "../server/types.ts";
 import type { Peer } from "../server/types.ts";
-import { type ErrorBody, frameText } from "./wire.ts";
+import { encodePayload, type ErrorBody, quote } from "./wire.ts";
 import type { EndReason, SessionLimits, SessionOptions } from "./api.ts";
 import { RemoteError } from "./errors.ts";
 import { MemoryStore } from "./memory_store.ts";
@@ -117,21 +117,25 @@ export class Core<T> implements SessionHost<T> {
     done.then(settled, settled);
   }
 
-  /** Logs a frame in the session's own stream and sends it if connected. */
-  toSession(session: AnySession<T>, head: string, tail: string, payload: unknown): void {
+  /**
+   * Logs a frame in the session's own stream and sends it if connected: the frame is
+   * `prefix`, its offset, and `suffix` (`["e",` 7 `,"name",{...}]`).
+   */
+  toSession(session: AnySession<T>, prefix: string, suffix: string): void {
     if (session.ended) return;
-    const rest = frameText(tail.slice(1), payload).slice(1);
-    const prefix = `{${head}`;
-    const suffix = `,${rest}`;
     const ctx = this.current ?? session.handling;
     const offset = this.store.append(ownStream(session.sid), prefix, suffix, this.#key(ctx));
-    const send = (o: number) => {
-      this.noteEpoch(this.store.epoch);
-      session.link?.peer.send(prefix + o + suffix);
-    };
-    if (typeof offset === "number") return void send(offset);
+    if (typeof offset === "number") return this.#sendOwn(session, prefix + offset + suffix);
     this.#track(ctx, offset);
-    offset.then(send, (e) => ctx || this.report(session, e));
+    offset.then(
+      (o) => this.#sendOwn(session, prefix + o + suffix),
+      (e) => ctx || this.report(session, e),
+    );
+  }
+
+  #sendOwn(session: AnySession<T>, text: string): void {
+    this.noteEpoch(this.store.epoch);
+    session.link?.peer.send(text);
   }
 
   /** Logs a frame in a room's stream and publishes it to the room's topic. */
@@ -146,24 +150,33 @@ export class Core<T> implements SessionHost<T> {
     if (!endpoint) {
       throw new Error("Cannot publish: the session hooks are not attached to a server");
     }
-    const x = exclude === undefined ? "" : `,"x":${JSON.stringify(exclude)}`;
-    const rest = frameText(`"e":${JSON.stringify(event)}${x}`, payload).slice(1);
-    const prefix = `{"t":"e","s":${JSON.stringify(room)},"o":`;
-    const suffix = `,${rest}`;
+    const [letter, json] = encodePayload("m", payload);
+    const x = exclude === undefined ? "" : `,${quote(exclude)}`;
+    // What follows the room name: the same on every instance.
+    const rest = `,${quote(event)},${json}${x}]`;
+    const prefix = `["${letter}",`;
+    const suffix = `,${quote(room)}${rest}`;
     if (this.store.shared) {
       // One log for every instance: the frame goes everywhere as it is.
       this.#appendAndPublish(room, prefix, suffix, false, ctx);
     } else {
       // Logs per instance: each instance numbers the message in its own log.
       this.#appendAndPublish(room, prefix, suffix, true, ctx);
-      endpoint.publish(RELAYED_ROOM + room, suffix);
+      endpoint.publish(RELAYED_ROOM + room, letter + rest);
     }
   }
 
-  /** Appends a room frame to this instance's log and delivers it (a relayed room message). */
-  relayedRoom(room: string, suffix: string): void {
-    const prefix = `{"t":"e","s":${JSON.stringify(room)},"o":`;
-    this.#appendAndPublish(room, prefix, suffix, true, undefined);
+  /** Appends a room frame relayed by another instance (`M,"name",{...}]`) and delivers it. */
+  relayedRoom(room: string, data: string): void {
+    const letter = data[0];
+    if (letter !== "m" && letter !== "M") return;
+    this.#appendAndPublish(
+      room,
+      `["${letter}",`,
+      `,${quote(room)}${data.slice(1)}`,
+      true,
+      undefined,
+    );
   }
 
   #appendAndPublish(
@@ -197,7 +210,7 @@ export class Core<T> implements SessionHost<T> {
     const first = this.#epoch === undefined;
     this.#epoch = epoch;
     if (first && !relayed) return;
-    const frame = `{"t":"epoch","e":${JSON.stringify(epoch)}}`;
+    const frame = `["n",${JSON.stringify(epoch)}]`;
     for (const session of this.bySid.values()) session.link?.peer.send(frame);
     if (!relayed) this.endpoint?.publish(EPOCH, epoch);
   }
@@ -212,9 +225,7 @@ export class Core<T> implements SessionHost<T> {
     await Promise.all([...rooms].map(async (room) => {
       const [, last] = await this.store.position(roomStream(room));
       if (last > 0) {
-        endpoint.publish(roomTopic(room), `{"t":"p","s":${JSON.stringify(room)},"o":${last}}`, {
-          local: true,
-        });
+        endpoint.publish(roomTopic(room), `["p",${quote(room)},${last}]`, { local: true });
       }
     }));
   }
@@ -281,23 +292,20 @@ export class Core<T> implements SessionHost<T> {
     this.bySid.delete(session.sid);
     this.byId.delete(session.id);
     this.waiting.delete(session.sid);
-    clearTimeout(session.ackTimer);
+    this.acks.cancel(session);
     session.generation++;
   }
 
   /** Answers a client's request in the session's own stream (so a lost answer is replayed). */
   respond(session: AnySession<T>, id: number, result: unknown, pos?: unknown): void {
-    const p = pos ? `,"pos":${JSON.stringify(pos)}` : "";
-    this.toSession(session, `"t":"res","o":`, `,"i":${id}${p}`, result);
+    const [letter, json] = encodePayload("a", result);
+    const p = pos ? `,${JSON.stringify(pos)}` : "";
+    this.toSession(session, `["${letter}",`, `,${id},${json}${p}]`);
   }
 
+  /** Fails a client's request in the session's own stream. */
   fail(session: AnySession<T>, id: number, body: ErrorBody): void {
-    this.toSession(
-      session,
-      `"t":"res","o":`,
-      `,"i":${id},"err":${JSON.stringify(body)}`,
-      undefined,
-    );
+    this.toSession(session, `["x",`, `,${id},${JSON.stringify(body)}]`);
   }
 
   /** Ends a session: out of its rooms, its log dropped, its connection closed. */
@@ -310,7 +318,7 @@ export class Core<T> implements SessionHost<T> {
     if (session.ended) return Promise.resolve();
     session.ended = true;
     this.#forget(session);
-    for (const p of [...session.pending.values()]) {
+    for (const p of [...session.pending?.values() ?? []]) {
       p.reject(new RemoteError("Cannot get an answer: the session ended", { code: "ended" }));
     }
     const link = session.link;
@@ -336,8 +344,7 @@ export class Core<T> implements SessionHost<T> {
   /** A session's connection closed: it waits for its client within the window. */
   detach(session: AnySession<T>): void {
     session.link = undefined;
-    clearTimeout(session.ackTimer);
-    session.ackTimer = undefined;
+    this.acks.cancel(session);
     session.expiresAt = Date.now() + this.maxAge;
     this.waiting.delete(session.sid);
     this.waiting.set(session.sid, session);

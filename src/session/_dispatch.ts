@@ -95,17 +95,16 @@ export class Dispatch<T> {
     }
     const limits = core.limits;
     if (
-      session.sizes.length >= limits.maxUnconfirmed ||
-      session.unconfirmedBytes + size > limits.maxUnconfirmedBytes
+      session.sizes.count >= limits.maxUnconfirmed ||
+      session.sizes.bytes + size > limits.maxUnconfirmedBytes
     ) {
       return `Cannot hold more unconfirmed frames: at most ${limits.maxUnconfirmed}`;
     }
     session.lastSeq = q;
     session.sizes.push(size);
-    session.unconfirmedBytes += size;
     if (frame.t === "res") {
       // An answer runs no handler: it never waits behind one (which may be waiting for it).
-      const pending = session.pending.get(frame.i);
+      const pending = session.pending?.get(frame.i);
       if (pending) {
         if (frame.err) pending.reject(RemoteError.from(frame.err));
         else pending.resolve(frame.d);
@@ -303,11 +302,11 @@ export class Dispatch<T> {
       const s = JSON.stringify(stream);
       if (frames === null) {
         const [, last] = await core.store.position(key);
-        peer.send(`{"t":"lost","s":${s},"o":${last}}`);
+        peer.send(`["u",${s},${last}]`);
         return;
       }
       for (const text of frames) peer.send(text);
-      peer.send(`{"t":"p","s":${s},"o":${from[1] + frames.length}}`);
+      peer.send(`["p",${s},${from[1] + frames.length}]`);
     } finally {
       link.filling = false;
     }

@@ -133,6 +133,7 @@ export async function hello<T>(core: Core<T>, link: Link<T>, frame: Hello): Prom
   if (recovered) core.counts.recovered++;
   core.counts.replayed += replay.length;
   session.acked = session.durable;
+  link.nextQ = session.durable + 1;
   peer.send(JSON.stringify({
     t: "welcome",
     v: VERSION,
@@ -168,7 +169,7 @@ function hintAfterAttach<T>(
     names.forEach((name, i) => {
       const last = now[i]![1];
       if (last > read[name]![1]) {
-        link.peer.send(`{"t":"p","s":${JSON.stringify(name)},"o":${last}}`);
+        link.peer.send(`["p",${JSON.stringify(name)},${last}]`);
       }
     });
   }, (error) => core.report(session, error));

@@ -8,7 +8,7 @@
 
 import { RemoteError } from "./errors.ts";
 import type { RequestOptions } from "./types.ts";
-import { frameText } from "./wire.ts";
+import { encodePayload } from "./wire.ts";
 
 /** A request waiting for its answer, where the answer can find it. */
 export interface Waiter {
@@ -81,7 +81,7 @@ export function awaitAnswer<R>(
   });
 }
 
-const INTERNAL = `{"err":{"name":"RemoteError","message":"Internal error","code":"internal"}}`;
+const INTERNAL = `{"name":"RemoteError","message":"Internal error","code":"internal"}`;
 
 /**
  * Answers the other side's request with what `handler` returns, or the error it throws: a
@@ -91,32 +91,32 @@ const INTERNAL = `{"err":{"name":"RemoteError","message":"Internal error","code"
  * @param handler The handler, if there is one.
  * @param event The request's name.
  * @param payload Its payload.
- * @param reply Sends the answer: `{"d":...}` or `{"err":...}` (with `b` for bytes), and the
- * value it carries.
+ * @param reply Sends the answer: its frame type (`a`, `A` with bytes, `x` for an error), the
+ * JSON text of the result or error, and the value it carries.
  * @param report Reports a failure.
  */
 export function answerRequest(
   handler: ((payload: unknown) => unknown) | undefined,
   event: string,
   payload: unknown,
-  reply: (json: string, value: unknown) => void,
+  reply: (type: string, json: string, value: unknown) => void,
   report: (message: string, error: unknown) => void,
 ): void {
-  const fail = (body: unknown) => reply(`{"err":${JSON.stringify(body)}}`, body);
+  const fail = (body: unknown) => reply("x", JSON.stringify(body), body);
   if (!handler) {
     const message = `Cannot answer "${event.slice(0, 40)}": there is no handler for it`;
     return fail({ name: "RemoteError", message, code: "unknown_request" });
   }
   Promise.resolve().then(() => handler(payload)).then(
     (value) => {
-      let json: string;
+      let answer: [string, string];
       try {
-        json = frameText("", value ?? null).replace("{,", "{");
+        answer = encodePayload("a", value ?? null);
       } catch (error) {
         report(`the result of "${event}" cannot be sent`, error);
-        json = INTERNAL;
+        answer = ["x", INTERNAL];
       }
-      reply(json, value);
+      reply(answer[0], answer[1], value);
     },
     (error) => {
       if (error instanceof RemoteError) {
@@ -125,7 +125,7 @@ export function answerRequest(
         } catch { /* a code JSON cannot carry: an internal error after all */ }
       }
       report(`the handler of "${event}" failed`, error);
-      reply(INTERNAL, undefined);
+      reply("x", INTERNAL, undefined);
     },
   );
 }

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { ClientFrame } from "./wire.ts";
+import { type ClientFrame, encodePayload, quote } from "./wire.ts";
 import type { Session, SessionPublishOptions } from "./api.ts";
 import type { SessionRecord } from "./store.ts";
 import type { AnyProtocol, EventName, Protocol, RequestOptions } from "./types.ts";
@@ -28,6 +28,42 @@ export function ownStream(sid: string): string {
   return `s:${sid}`;
 }
 
+/** The sizes of unconfirmed frames: a queue that takes from its head without copying. */
+export class Sizes {
+  #items: number[] = [];
+  #head = 0;
+  /** Their sum. */
+  bytes = 0;
+
+  get count(): number {
+    return this.#items.length - this.#head;
+  }
+
+  push(size: number): void {
+    this.#items.push(size);
+    this.bytes += size;
+  }
+
+  /** Drops the oldest `n`. */
+  shift(n: number): void {
+    const items = this.#items;
+    const end = Math.min(this.#head + n, items.length);
+    for (let i = this.#head; i < end; i++) this.bytes -= items[i]!;
+    this.#head = end;
+    if (end === items.length) this.clear();
+    else if (end >= 1024 && end * 2 >= items.length) {
+      this.#items = items.slice(end);
+      this.#head = 0;
+    }
+  }
+
+  clear(): void {
+    this.#items = [];
+    this.#head = 0;
+    this.bytes = 0;
+  }
+}
+
 /** What a session connection carries until and after its hello. */
 export interface Link<T> {
   peer: Peer<T>;
@@ -37,6 +73,8 @@ export interface Link<T> {
   waiting: string[] | undefined;
   /** A gap fill is being read from the store (one at a time per connection). */
   filling: boolean;
+  /** The number of the next sequenced frame on this connection (the welcome's `q` + 1). */
+  nextQ: number;
 }
 
 /**
@@ -59,12 +97,7 @@ export interface Handling {
 /** What a session needs from the machinery that keeps it. */
 export interface SessionHost<T> {
   /** Writes a frame to the session's own stream and sends it when connected. */
-  toSession(
-    session: ServerSession<AnyProtocol, T>,
-    head: string,
-    tail: string,
-    payload: unknown,
-  ): void;
+  toSession(session: ServerSession<AnyProtocol, T>, prefix: string, suffix: string): void;
   /** Writes a frame to a room's stream and publishes it. */
   toRoom(
     room: string,
@@ -98,17 +131,15 @@ export class ServerSession<P extends Protocol, T> implements Session<P, T> {
   /** The last number confirmed to the client. */
   acked = 0;
   /** Handled frames above `durable` (answers complete out of turn). */
-  readonly done = new Set<number>();
+  done: Set<number> | undefined;
   /** Sizes of the frames above `durable`, in order, for the unconfirmed bound. */
-  sizes: number[] = [];
-  unconfirmedBytes = 0;
+  readonly sizes = new Sizes();
   /** Frames waiting for the one being handled (a session's frames run one at a time). */
   queue: Extract<ClientFrame, { q: number }>[] = [];
   /** The frame being handled, if any. */
   handling: Handling | undefined;
   /** Bumped when a store failure throws away what was being handled. */
   generation = 0;
-  ackTimer: ReturnType<typeof setTimeout> | undefined;
   /** A save of the record is running, and whether another must follow it. */
   saving = false;
   saveAgain = false;
@@ -116,7 +147,7 @@ export class ServerSession<P extends Protocol, T> implements Session<P, T> {
   ended = false;
   nextRequest = 0;
   /** Server requests waiting for the client's answer, by id. */
-  readonly pending = new Map<number, Waiter>();
+  pending: Map<number, Waiter> | undefined;
   #host: SessionHost<T>;
 
   constructor(host: SessionHost<T>, identity: string, data: T, saved?: SessionRecord) {
@@ -157,7 +188,8 @@ export class ServerSession<P extends Protocol, T> implements Session<P, T> {
   }
 
   emit<K extends EventName<P["serverEvents"]>>(event: K, payload: P["serverEvents"][K]): void {
-    this.#host.toSession(this.#self(), `"t":"e","o":`, `,"e":${JSON.stringify(event)}`, payload);
+    const [letter, json] = encodePayload("e", payload);
+    this.#host.toSession(this.#self(), `["${letter}",`, `,${quote(event)},${json}]`);
   }
 
   request<K extends EventName<P["serverRequests"]>>(
@@ -167,14 +199,10 @@ export class ServerSession<P extends Protocol, T> implements Session<P, T> {
   ): Promise<P["serverRequests"][K]["result"]> {
     const id = ++this.nextRequest;
     return awaitAnswer(event, options, DEFAULT_REQUEST_TIMEOUT, (waiter) => {
-      this.#host.toSession(
-        this.#self(),
-        `"t":"r","o":`,
-        `,"i":${id},"e":${JSON.stringify(event)}`,
-        payload,
-      );
-      this.pending.set(id, waiter);
-    }, () => this.pending.delete(id));
+      const [letter, json] = encodePayload("r", payload);
+      this.#host.toSession(this.#self(), `["${letter}",`, `,${id},${quote(event)},${json}]`);
+      (this.pending ??= new Map()).set(id, waiter);
+    }, () => this.pending?.delete(id));
   }
 
   join(room: string): void {

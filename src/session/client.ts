@@ -47,7 +47,7 @@ import {
 } from "./client_options.ts";
 import { RemoteError } from "./errors.ts";
 import type { AnyProtocol, EventName, Protocol, RequestOptions } from "./types.ts";
-import { frameText, SUBPROTOCOL } from "./wire.ts";
+import { encodePayload, quote, SUBPROTOCOL } from "./wire.ts";
 import { ClientLink, type Ordered } from "./_client_link.ts";
 import { answerRequest, awaitAnswer } from "./_requests.ts";
 
@@ -162,12 +162,8 @@ export class SessionClient<P extends Protocol = AnyProtocol>
     event: K,
     payload: P["clientEvents"][K],
   ): ClientSendStatus {
-    return this.#link.enqueue(
-      "e",
-      event,
-      payload,
-      frameText(`"e":${JSON.stringify(event)}`, payload),
-    );
+    const [type, json] = encodePayload("e", payload);
+    return this.#link.enqueue("e", event, payload, `["${type}",${quote(event)},${json}]`);
   }
 
   /**
@@ -183,13 +179,8 @@ export class SessionClient<P extends Protocol = AnyProtocol>
     payload: P["clientRequests"][K]["payload"],
     options: RequestOptions = {},
   ): Promise<P["clientRequests"][K]["result"]> {
-    return this.#call(
-      "r",
-      event,
-      payload,
-      frameText(`"e":${JSON.stringify(event)}`, payload),
-      options,
-    );
+    const [type, json] = encodePayload("r", payload);
+    return this.#call("r", event, payload, `["${type}",${quote(event)},${json}]`, options);
   }
 
   /**
@@ -206,7 +197,7 @@ export class SessionClient<P extends Protocol = AnyProtocol>
     this.#rooms.add(room);
     this.#link.streams.expect(room);
     try {
-      await this.#call("j", "$join", room, `"r":${JSON.stringify(room)}}`, options, room);
+      await this.#call("j", "$join", room, `["j",${JSON.stringify(room)}]`, options, room);
     } catch (error) {
       this.#rooms.delete(room);
       this.#link.streams.forget(room);
@@ -218,7 +209,7 @@ export class SessionClient<P extends Protocol = AnyProtocol>
   async leave(room: string, options: RequestOptions = {}): Promise<void> {
     this.#rooms.delete(room);
     this.#link.streams.forget(room);
-    await this.#call("l", "$leave", room, `"r":${JSON.stringify(room)}}`, options);
+    await this.#call("l", "$leave", room, `["l",${JSON.stringify(room)}]`, options);
   }
 
   /**
@@ -263,7 +254,7 @@ export class SessionClient<P extends Protocol = AnyProtocol>
    */
   close(code?: number, reason?: string): void {
     if (this.#link.closed) return;
-    if (this.#link.ready) this.socket.send(`{"t":"bye"}`);
+    if (this.#link.ready) this.socket.send(`["b"]`);
     this.socket.close(code, reason);
   }
 
@@ -271,7 +262,7 @@ export class SessionClient<P extends Protocol = AnyProtocol>
     t: "r" | "j" | "l",
     event: string,
     payload: unknown,
-    rest: string,
+    text: string,
     options: RequestOptions,
     room?: string,
   ): Promise<never> {
@@ -282,7 +273,7 @@ export class SessionClient<P extends Protocol = AnyProtocol>
       options,
       this.#options.requestTimeout,
       (waiter) => {
-        if (this.#link.enqueue(t, event, payload, rest, waiter) !== "dropped") return;
+        if (this.#link.enqueue(t, event, payload, text, waiter) !== "dropped") return;
         const closed = this.#link.closed;
         throw new RemoteError(`Cannot send "${event}": ${closed ? "closed" : "too many pending"}`, {
           code: closed ? "closed" : "overflow",
@@ -312,8 +303,8 @@ export class SessionClient<P extends Protocol = AnyProtocol>
   }
 
   #answer(id: number, event: string, payload: unknown): void {
-    answerRequest(this.#handlers.get(event), event, payload, (rest, value) => {
-      this.#link.enqueue("res", event, value, `{"i":${id},${rest.slice(1)}`);
+    answerRequest(this.#handlers.get(event), event, payload, (type, json, value) => {
+      this.#link.enqueue("res", event, value, `["${type}",${id},${json}]`);
     }, (message, error) => this.#error(message, error));
   }
 

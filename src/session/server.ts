@@ -6,7 +6,8 @@
  * A session outlives its connections. Every message to it carries an offset in its stream
  * (its own, or a room's); a reconnecting client names its last offsets and the server
  * replays the gap from a bounded log, or answers `recovered: false`. Every message from the
- * client carries a sequence number and is processed once: resent duplicates are dropped.
+ * client is numbered in its order on the session and processed once: resent duplicates are
+ * dropped.
  *
  * @example A typed chat
  * ```ts
@@ -42,7 +43,7 @@
 
 import type { Hooks, Peer } from "../server/types.ts";
 import { utf8Length } from "../_utf8.ts";
-import { type ClientFrame, parseFrame, SUBPROTOCOL } from "./wire.ts";
+import { parseClientFrame, SUBPROTOCOL } from "./wire.ts";
 import { Core, EPOCH, RELAYED_ROOM, TAKEN } from "./_core.ts";
 import { Dispatch, malformed } from "./_dispatch.ts";
 import { hello, HelloRefused } from "./_hello.ts";
@@ -115,7 +116,7 @@ export function sessions<P extends Protocol = AnyProtocol, T = unknown>(
       link.waiting.push(text);
       return;
     }
-    const frame = parseFrame<ClientFrame>(text);
+    const frame = parseClientFrame(text);
     if (!frame) return close(peer, 1002, "Cannot read the frame: not a session frame");
     const bad = malformed(frame);
     if (bad) return close(peer, 1002, `Cannot read the frame: ${bad}`);
@@ -123,6 +124,7 @@ export function sessions<P extends Protocol = AnyProtocol, T = unknown>(
     if (!session) {
       if (frame.t !== "hello") return close(peer, 1002, "Cannot proceed: expected hello first");
       clearTimeout(link.helloTimer);
+      link.helloTimer = undefined;
       link.waiting = [];
       hello(core, link, frame).then(
         () => {
@@ -149,6 +151,8 @@ export function sessions<P extends Protocol = AnyProtocol, T = unknown>(
         dispatch.fill(link, frame.s, frame.p).catch((error) => core.report(session, error));
         return;
     }
+    // Sequenced frames are numbered as they arrive, counting on from the welcome's `q`.
+    frame.q = link.nextQ++;
     const why = dispatch.accept(session, frame, text.length);
     if (why) close(peer, why.startsWith("Cannot hold") ? 1008 : 1002, why);
   }
@@ -206,6 +210,7 @@ export function sessions<P extends Protocol = AnyProtocol, T = unknown>(
         helloTimer: undefined,
         waiting: undefined,
         filling: false,
+        nextQ: 1,
       };
       link.helloTimer = setTimeout(
         () => close(peer, 1002, `Cannot wait longer than ${helloTimeout} ms for hello`),
@@ -225,6 +230,7 @@ export function sessions<P extends Protocol = AnyProtocol, T = unknown>(
       const link = core.links.get(peer);
       if (!link) return plain?.close?.(peer, details);
       clearTimeout(link.helloTimer);
+      link.helloTimer = undefined;
       core.links.delete(peer);
       const session = link.session;
       if (!session || session.link !== link) return;

@@ -26,16 +26,17 @@ export interface LogWindow {
    */
   maxCount?: number;
   /**
-   * Bytes of frames per stream (counted as UTF-16 code units, one per ASCII character).
+   * Bytes of frames per stream (counted as UTF-16 code units, one per ASCII character, plus
+   * 128 per entry for what keeping it costs besides its text).
    *
    * @default {8388608}
    */
   maxBytes?: number;
   /**
-   * Bytes of frames across every stream of the store: past it the oldest entries of the
-   * whole store go first, whatever their stream (a client that then needs them is told that
-   * it cannot recover them, never left with a silent gap). `RedisStore` leaves this to Redis
-   * (`maxmemory`).
+   * Bytes of frames across every stream of the store, counted as `maxBytes` counts them: past
+   * it the oldest entries of the whole store go first, whatever their stream (a client that
+   * then needs them is told that it cannot recover them, never left with a silent gap).
+   * `RedisStore` leaves this to Redis (`maxmemory`).
    *
    * @default {67108864}
    */

@@ -1,5 +1,5 @@
 /**
- * The session wire format, version 2: JSON text frames, shared by the session server and the
+ * The session wire format, version 3: compact JSON text frames, shared by the session server and the
  * session client (this file imports only types, so the client pulls in no server code). The
  * specification is `docs/protocol.md`; this is its code.
  *
@@ -11,30 +11,32 @@ import type { ErrorBody, Position } from "./types.ts";
 export type { ErrorBody, Position } from "./types.ts";
 
 /** The protocol version this code speaks. */
-export const VERSION = 2;
+export const VERSION = 3;
 
 /** The WebSocket subprotocol a session client offers, and a session server chooses. */
-export const SUBPROTOCOL = "wskit.session.v2";
+export const SUBPROTOCOL = "wskit.session.v3";
 
 /**
- * Client to server. `q` is the per-session sequence number of sequenced frames; `hello`,
- * `g` (send me stream `s` after position `p`: a gap to fill) and `bye` are not sequenced.
+ * Client to server, as read: every frame but `hello` is a JSON array led by its type letter
+ * (`docs/protocol.md`). Sequenced frames (events, requests, joins, leaves, answers) are
+ * numbered by their order on the session, from 1, not on the wire: `q` is given by the
+ * server as they arrive, counting on from the `q` of the last welcome.
  */
 export type ClientFrame =
   | { t: "hello"; v: number; sid?: string; streams?: Record<string, Position> }
   | { t: "g"; s: string; p: Position }
-  | { t: "e"; q: number; e: string; d?: unknown; b?: 1 }
-  | { t: "r"; q: number; e: string; d?: unknown; b?: 1 }
+  | { t: "e"; q: number; e: string; d?: unknown }
+  | { t: "r"; q: number; e: string; d?: unknown }
   | { t: "j"; q: number; r: string }
   | { t: "l"; q: number; r: string }
-  | { t: "res"; q: number; i: number; d?: unknown; b?: 1; err?: ErrorBody }
+  | { t: "res"; q: number; i: number; d?: unknown; err?: ErrorBody }
   | { t: "bye" };
 
 /**
- * Server to client. `s` names a room stream (absent: the session's own), `o` the offset.
- * `p` says that stream `s` holds entries up to `o` (a client behind it has a gap to fill);
- * `lost` that the entries of `s` up to `o` that the client lacks can no longer be replayed;
- * `epoch` that the store lost its history and every stream starts over in epoch `e`.
+ * Server to client, as read. `s` names a room stream (absent: the session's own), `o` the
+ * offset. `p` says that stream `s` holds entries up to `o` (a client behind it has a gap to
+ * fill); `lost` that the entries of `s` up to `o` that the client lacks can no longer be
+ * replayed; `epoch` that the store lost its history and every stream starts over in `e`.
  */
 export type ServerFrame =
   | {
@@ -48,9 +50,9 @@ export type ServerFrame =
     /** How many replayed frames follow this one. */
     n: number;
   }
-  | { t: "e"; s?: string; o: number; e: string; d?: unknown; b?: 1; x?: string }
-  | { t: "r"; o: number; i: number; e: string; d?: unknown; b?: 1 }
-  | { t: "res"; o: number; i: number; d?: unknown; b?: 1; err?: ErrorBody; pos?: Position }
+  | { t: "e"; s?: string; o: number; e: string; d?: unknown; x?: string }
+  | { t: "r"; o: number; i: number; e: string; d?: unknown }
+  | { t: "res"; o: number; i: number; d?: unknown; err?: ErrorBody; pos?: Position }
   | { t: "ack"; q: number }
   | { t: "p"; s: string; o: number }
   | { t: "lost"; s: string; o: number }
@@ -107,12 +109,15 @@ function reviver(_key: string, value: unknown): unknown {
 }
 
 /**
- * Serializes a payload into the JSON text that follows `"d":` in a frame.
+ * Serializes a payload once, for a frame: its JSON text, and the frame's type letter in upper
+ * case when bytes were encoded (the reader then revives them).
  *
- * @returns The JSON text, and whether bytes were encoded (the frame then carries `b: 1`).
+ * @param type The frame's type letter.
+ * @param payload The payload; `undefined` travels as `null`.
+ * @returns The type letter to use, and the JSON text.
  * @throws {TypeError} For a payload JSON cannot carry (a cycle, a BigInt).
  */
-export function encodePayload(payload: unknown): { json: string; bytes: boolean } {
+export function encodePayload(type: string, payload: unknown): [type: string, json: string] {
   const bytes = hasBytes(payload);
   let json: string | undefined;
   try {
@@ -120,36 +125,122 @@ export function encodePayload(payload: unknown): { json: string; bytes: boolean 
   } catch (error) {
     throw new TypeError(`Cannot send the payload: ${(error as Error).message}`);
   }
-  return { json: json ?? "null", bytes };
+  return [bytes ? type.toUpperCase() : type, json ?? "null"];
+}
+
+/** Names (events, rooms) as JSON strings, remembered: the same few go out again and again. */
+const quoted = new Map<string, string>();
+
+/** `JSON.stringify(name)`, remembered for short names. */
+export function quote(name: string): string {
+  let q = quoted.get(name);
+  if (q === undefined) {
+    q = JSON.stringify(name);
+    if (name.length <= 64 && quoted.size < 4096) quoted.set(name, q);
+  }
+  return q;
 }
 
 /**
- * Builds a frame's JSON text from its fields and a payload, encoding the payload once.
+ * Parses a frame: an object (`hello`, `welcome`) or an array led by its type letter, whose
+ * upper case says that bytes encoded by {@linkcode encodePayload} come back as `Uint8Array`.
  *
- * @param head The frame's fields except `d` and `b`, already JSON (without braces).
- * @param payload The payload; `undefined` leaves `d` out.
+ * @returns The parsed JSON, or `undefined` for text that is neither.
  */
-export function frameText(head: string, payload: unknown): string {
-  if (payload === undefined) return `{${head}}`;
-  const { json, bytes } = encodePayload(payload);
-  return bytes ? `{${head},"b":1,"d":${json}}` : `{${head},"d":${json}}`;
-}
-
-/**
- * Parses a frame; bytes encoded by {@linkcode encodePayload} come back as `Uint8Array`.
- *
- * @returns The frame, or `undefined` for text that is not a frame of this protocol.
- */
-export function parseFrame<F extends { t: string }>(text: string): F | undefined {
-  let frame: unknown;
+export function parseJson(text: string): unknown[] | Record<string, unknown> | undefined {
+  const first = text.charCodeAt(0);
+  if (first !== 91 && first !== 123) return undefined; // [ {
+  // Only frames that carry bytes pay for the reviver: their type letter is upper case.
+  const letter = text.charCodeAt(2);
+  const bytes = first === 91 && letter >= 65 && letter <= 90;
   try {
-    // Only frames that carry bytes pay for the reviver.
-    frame = text.includes(`{"${BYTES}":`) ? JSON.parse(text, reviver) : JSON.parse(text);
+    const value = bytes ? JSON.parse(text, reviver) : JSON.parse(text);
+    return value !== null && typeof value === "object" ? value : undefined;
   } catch {
     return undefined;
   }
-  if (frame === null || typeof frame !== "object" || typeof (frame as F).t !== "string") {
-    return undefined;
+}
+
+/** An error's body as read: whatever it is, an error (`RemoteError.from` reads its fields). */
+function errorBody(value: unknown): ErrorBody {
+  return (value !== null && typeof value === "object" ? value : {}) as ErrorBody;
+}
+
+/**
+ * Reads a client's frame (on the server). Sequenced frames get `q: 0`: the server numbers
+ * them as they arrive.
+ *
+ * @returns The frame, or `undefined` for text that is not a frame of this protocol.
+ */
+export function parseClientFrame(text: string): ClientFrame | undefined {
+  const v = parseJson(text);
+  if (!v) return undefined;
+  if (!Array.isArray(v)) return v.t === "hello" ? v as ClientFrame : undefined;
+  const f = v as unknown[];
+  switch (f[0]) {
+    case "e":
+    case "E":
+      return { t: "e", q: 0, e: f[1] as string, d: f[2] };
+    case "r":
+    case "R":
+      return { t: "r", q: 0, e: f[1] as string, d: f[2] };
+    case "j":
+      return { t: "j", q: 0, r: f[1] as string };
+    case "l":
+      return { t: "l", q: 0, r: f[1] as string };
+    case "a":
+    case "A":
+      return { t: "res", q: 0, i: f[1] as number, d: f[2] };
+    case "x":
+      return { t: "res", q: 0, i: f[1] as number, err: errorBody(f[2]) };
+    case "g":
+      return { t: "g", s: f[1] as string, p: f[2] as Position };
+    case "b":
+      return { t: "bye" };
+    default:
+      return undefined;
   }
-  return frame as F;
+}
+
+/**
+ * Reads a server's frame (on the client).
+ *
+ * @returns The frame, or `undefined` for text that is not a frame of this protocol.
+ */
+export function parseServerFrame(text: string): ServerFrame | undefined {
+  const v = parseJson(text);
+  if (!v) return undefined;
+  if (!Array.isArray(v)) return v.t === "welcome" ? v as ServerFrame : undefined;
+  const f = v as unknown[];
+  const o = f[1] as number;
+  switch (f[0]) {
+    case "e":
+    case "E":
+      return { t: "e", o, e: f[2] as string, d: f[3] };
+    case "m":
+    case "M":
+      return f.length > 5
+        ? { t: "e", s: f[2] as string, o, e: f[3] as string, d: f[4], x: f[5] as string }
+        : { t: "e", s: f[2] as string, o, e: f[3] as string, d: f[4] };
+    case "r":
+    case "R":
+      return { t: "r", o, i: f[2] as number, e: f[3] as string, d: f[4] };
+    case "a":
+    case "A":
+      return f.length > 4
+        ? { t: "res", o, i: f[2] as number, d: f[3], pos: f[4] as Position }
+        : { t: "res", o, i: f[2] as number, d: f[3] };
+    case "x":
+      return { t: "res", o, i: f[2] as number, err: errorBody(f[3]) };
+    case "k":
+      return { t: "ack", q: o };
+    case "p":
+      return { t: "p", s: o as unknown as string, o: f[2] as number };
+    case "u":
+      return { t: "lost", s: o as unknown as string, o: f[2] as number };
+    case "n":
+      return { t: "epoch", e: o as unknown as string };
+    default:
+      return undefined;
+  }
 }

@@ -33,10 +33,9 @@ const EDGE_NUMBERS = [
   Number.MAX_SAFE_INTEGER,
 ];
 
-/** Frames for one connection, numbering its sequenced frames as a client would. */
+/** Frames for one connection (the server numbers them; a client cannot). */
 export class FrameMaker {
   #rand: () => number;
-  #q = 0;
   /** Big strings, made once. */
   #huge = ["h".repeat(64 * 1024), "\u{1F600}".repeat(20_000), "\u202e\u200b".repeat(5_000)];
 
@@ -80,52 +79,48 @@ export class FrameMaker {
     return out;
   }
 
-  /** The next sequence number, or (when `wrong`) one the server must refuse. */
-  #seq(wrong = false): unknown {
-    if (wrong) return this.#pick([this.#q + 5, -1, "1", null, 1.5, 2 ** 60]);
-    if (this.#chance(0.03)) return this.#q; // a resend
-    return ++this.#q;
-  }
-
-  /** Starts over for a new connection (a new session numbers from 1). */
-  reset(): void {
-    this.#q = 0;
-  }
-
   /** A frame that reads as the protocol's (possibly hostile in its names and values). */
-  valid(): Record<string, unknown> {
+  valid(): string {
     const r = this.#rand();
-    if (r < 0.35) return { t: "e", q: this.#seq(), e: this.name(), d: this.value() };
+    const bytes = this.#chance(0.1);
+    if (r < 0.35) return JSON.stringify([bytes ? "E" : "e", this.name(), this.value()]);
     if (r < 0.65) {
-      return {
-        t: "r",
-        q: this.#seq(),
-        e: this.#chance(0.3) ? "echo" : this.name(),
-        d: this.value(),
-      };
+      const name = this.#chance(0.3) ? "echo" : this.name();
+      return JSON.stringify([bytes ? "R" : "r", name, this.value()]);
     }
-    if (r < 0.8) return { t: "j", q: this.#seq(), r: this.name() };
-    if (r < 0.85) return { t: "l", q: this.#seq(), r: this.name() };
+    if (r < 0.8) return JSON.stringify(["j", this.name()]);
+    if (r < 0.85) return JSON.stringify(["l", this.name()]);
     const int = () => this.#pick([0, 1, 7, 2 ** 31, Number.MAX_SAFE_INTEGER]);
-    if (r < 0.92) return { t: "res", q: this.#seq(), i: int(), d: this.value(), err: this.value() };
-    return { t: "g", s: this.name(), p: [this.name().slice(0, 30), int()] };
+    if (r < 0.89) return JSON.stringify(["a", int(), this.value()]);
+    if (r < 0.92) return JSON.stringify(["x", int(), this.value()]);
+    return JSON.stringify(["g", this.name(), [this.name().slice(0, 30), int()]]);
   }
 
   /**
    * A frame the server must refuse, which ends the connection: mutated, garbage, deeply
-   * nested, of the wrong shape or out of sequence.
+   * nested, of the wrong shape or type, or numbered by the client.
    */
   fatal(): string {
     const r = this.#rand();
-    if (r < 0.3) return this.#mutate(JSON.stringify(this.valid()));
+    if (r < 0.3) return this.#mutate(this.valid());
     if (r < 0.4) return "[".repeat(20_000) + "]".repeat(20_000);
-    if (r < 0.5) return JSON.stringify({ t: "e", q: this.#seq(true), e: "say" });
-    if (r < 0.6) return JSON.stringify({ t: "e", q: this.#q + 1, e: this.value() });
+    if (r < 0.5) return JSON.stringify({ t: "e", q: 1, e: "say" });
+    if (r < 0.6) return JSON.stringify(["e", this.value()]);
     if (r < 0.65) return JSON.stringify(this.value());
-    if (r < 0.7) {
-      return JSON.stringify({ t: "r", q: this.#q + 1, e: "echo", d: { $bytes: "not base64!" } });
-    }
-    return this.#pick(["", "{", "null", '{"t":5}', '{"t":"hello","v":2}', '{"t":"bye"}', "\ud800"]);
+    if (r < 0.7) return JSON.stringify(["R", "echo", { $bytes: "not base64!" }]);
+    return this.#pick([
+      "",
+      "[",
+      "null",
+      "[]",
+      "[5]",
+      '["Z"]',
+      '["j"]',
+      '["a","1"]',
+      '["g","r","bad"]',
+      '{"t":"hello","v":3}',
+      "\ud800",
+    ]);
   }
 
   #mutate(text: string): string {

@@ -11,6 +11,7 @@ import type { Position } from "../../src/session/wire.ts";
 import { test } from "../_support/harness.ts";
 import { waitFor, within } from "../_support/wait.ts";
 import { helloSession, TestClient } from "../_support/ws.ts";
+import { answer, clientFrame } from "../_support/session_wire.ts";
 import { SUBPROTOCOL, VERSION } from "../../src/session/wire.ts";
 
 type Frame = Record<string, unknown>;
@@ -23,26 +24,21 @@ async function start(
   return { app, server, stop: () => server.close() };
 }
 
-async function answer(raw: TestClient, q: number): Promise<Frame> {
-  const m = await raw.until((m) => typeof m === "string" && JSON.parse(m).i === q);
-  return JSON.parse(m as string);
-}
-
 test("sessions: a room name past maxRoomNameBytes, or a room past maxRoomsPerSession, is refused with a code", async () => {
   const t = await start({ limits: { maxRoomNameBytes: 16, maxRoomsPerSession: 3 } });
   try {
     const [raw] = await helloSession(t.server.url);
-    raw.send(JSON.stringify({ t: "j", q: 1, r: "é".repeat(9) })); // 18 bytes, 9 characters
+    raw.send(clientFrame({ t: "j", q: 1, r: "é".repeat(9) })); // 18 bytes, 9 characters
     assertEquals(((await answer(raw, 1)).err as Frame).code, "bad_room");
-    raw.send(JSON.stringify({ t: "j", q: 2, r: "x".repeat(16) }));
+    raw.send(clientFrame({ t: "j", q: 2, r: "x".repeat(16) }));
     assertEquals((await answer(raw, 2)).err, undefined, "16 bytes pass");
     for (let q = 3; q <= 4; q++) {
-      raw.send(JSON.stringify({ t: "j", q, r: `room${q}` }));
+      raw.send(clientFrame({ t: "j", q, r: `room${q}` }));
       assertEquals((await answer(raw, q)).err, undefined);
     }
-    raw.send(JSON.stringify({ t: "j", q: 5, r: "one too many" }));
+    raw.send(clientFrame({ t: "j", q: 5, r: "one too many" }));
     assertEquals(((await answer(raw, 5)).err as Frame).code, "too_many_rooms");
-    raw.send(JSON.stringify({ t: "j", q: 6, r: "room3" }));
+    raw.send(clientFrame({ t: "j", q: 6, r: "room3" }));
     assertEquals((await answer(raw, 6)).err, undefined, "a room it is in already is no new one");
     const session = [...t.app.sessions.values()][0]!;
     assertEquals(session.rooms.size, 3);
@@ -156,7 +152,7 @@ test("sessions: a client holding more than maxUnconfirmed frames unconfirmed is 
   });
   try {
     const [raw] = await helloSession(t.server.url);
-    for (let q = 1; q <= 6; q++) raw.send(JSON.stringify({ t: "e", q, e: "stall" }));
+    for (let q = 1; q <= 6; q++) raw.send(clientFrame({ t: "e", q, e: "stall" }));
     const closed = await within(raw.closed, "the close");
     assertEquals(closed.code, 1008);
     assert(closed.reason.startsWith("Cannot hold more unconfirmed frames"), closed.reason);
@@ -181,7 +177,7 @@ test("sessions: frames sent before the welcome are bounded; past it the connecti
   try {
     const raw = await TestClient.connect(t.server.url, SUBPROTOCOL);
     raw.send(JSON.stringify({ t: "hello", v: VERSION }));
-    for (let q = 1; q <= 100; q++) raw.send(JSON.stringify({ t: "e", q, e: "x" }));
+    for (let q = 1; q <= 100; q++) raw.send(clientFrame({ t: "e", q, e: "x" }));
     const closed = await within(raw.closed, "the close");
     assertEquals(closed.code, 1008);
   } finally {

@@ -63,13 +63,12 @@ async function fuzzer(url: string, maker: FrameMaker, budget: { left: number; se
       continue; // refused (a limit): try again
     }
     raw.send(JSON.stringify({ t: "hello", v: VERSION }));
-    maker.reset();
     // Frames that read as the protocol's, hostile in every name and value, then one that
     // the server must refuse, which ends the connection.
     let frames = 20 + Math.floor(Math.random() * 200);
     while (budget.left > 0 && frames > 0 && raw.ws.readyState === WebSocket.OPEN) {
       for (let i = 0; i < 20 && budget.left > 0 && frames > 0; i++, frames--) {
-        raw.send(frames === 1 ? maker.fatal() : JSON.stringify(maker.valid()));
+        raw.send(frames === 1 ? maker.fatal() : maker.valid());
         budget.left--;
         budget.sent++;
       }

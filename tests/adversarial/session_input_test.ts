@@ -10,18 +10,11 @@ import { runtime, test } from "../_support/harness.ts";
 import { startExample } from "../_support/process.ts";
 import { withServer } from "../_support/serve.ts";
 import { waitFor } from "../_support/wait.ts";
-import { helloSession, type TestClient } from "../_support/ws.ts";
+import { helloSession } from "../_support/ws.ts";
+import { answer, clientFrame } from "../_support/session_wire.ts";
 import { watchUnhandled } from "../_support/unhandled.ts";
 
 type Frame = Record<string, unknown>;
-
-/** Reads frames until the answer to request `q` (a `res` with `i: q`). */
-async function answer(raw: TestClient, q: number): Promise<Frame> {
-  const m = await raw.until((m) =>
-    typeof m === "string" && JSON.parse(m).t === "res" &&
-    JSON.parse(m).i === q, 5_000);
-  return JSON.parse(m as string);
-}
 
 function cycle(): unknown {
   const o: Record<string, unknown> = {};
@@ -49,15 +42,15 @@ test("sessions: names of Object.prototype as event, request and room reach no ha
       const names = Object.getOwnPropertyNames(Object.prototype);
       let q = 0;
       for (const name of names) {
-        raw.send(JSON.stringify({ t: "r", q: ++q, e: name }));
+        raw.send(clientFrame({ t: "r", q: ++q, e: name }));
         const res = await answer(raw, q);
         assertEquals((res.err as Frame).code, "unknown_request", name);
-        raw.send(JSON.stringify({ t: "e", q: ++q, e: name, d: { x: 1 } }));
-        raw.send(JSON.stringify({ t: "j", q: ++q, r: name }));
+        raw.send(clientFrame({ t: "e", q: ++q, e: name, d: { x: 1 } }));
+        raw.send(clientFrame({ t: "j", q: ++q, r: name }));
         const joined = await answer(raw, q);
         assertEquals(joined.err, undefined, `joining a room named ${name}`);
       }
-      raw.send(JSON.stringify({ t: "r", q: ++q, e: "ping" }));
+      raw.send(clientFrame({ t: "r", q: ++q, e: "ping" }));
       assertEquals((await answer(raw, q)).d, "pong");
       // Frames are handled in order: every event before the ping has been handled by now.
       assertEquals(
@@ -95,12 +88,12 @@ test("sessions: a result or error JSON cannot carry answers Internal error and r
       const [raw] = await helloSession(url);
       let q = 0;
       for (const name of ["cycle", "big", "later", "badCode"]) {
-        raw.send(JSON.stringify({ t: "r", q: ++q, e: name }));
+        raw.send(clientFrame({ t: "r", q: ++q, e: name }));
         const res = await answer(raw, q);
         assertEquals(res.err, { name: "RemoteError", message: "Internal error", code: "internal" });
       }
-      raw.send(JSON.stringify({ t: "e", q: ++q, e: "emits" }));
-      raw.send(JSON.stringify({ t: "r", q: ++q, e: "nothing" }));
+      raw.send(clientFrame({ t: "e", q: ++q, e: "emits" }));
+      raw.send(clientFrame({ t: "r", q: ++q, e: "nothing" }));
       await answer(raw, q);
       await waitFor(() => errors.length >= 5, "five reports");
       for (const e of errors) assert(e instanceof TypeError, String(e));
@@ -116,11 +109,11 @@ test("sessions: a 3 MiB request or room name is answered with a short prefix, an
   await withSessions({ store }, async (url) => {
     const [raw] = await helloSession(url);
     const huge = "n".repeat(3 * 1024 * 1024);
-    raw.send(JSON.stringify({ t: "r", q: 1, e: huge }));
+    raw.send(clientFrame({ t: "r", q: 1, e: huge }));
     const unknown = await answer(raw, 1);
     assertEquals((unknown.err as Frame).code, "unknown_request");
     assertLess(String((unknown.err as Frame).message).length, 120);
-    raw.send(JSON.stringify({ t: "j", q: 2, r: huge }));
+    raw.send(clientFrame({ t: "j", q: 2, r: huge }));
     const refused = await answer(raw, 2);
     assertEquals((refused.err as Frame).code, "bad_room");
     assertLess(String((refused.err as Frame).message).length, 120);
@@ -135,14 +128,14 @@ test(
     const chat = await startExample(runtime, "chat_app/main", ["--port", "0"]);
     try {
       const [raw] = await helloSession(`${chat.url}?name=mallory`);
-      raw.send(JSON.stringify({ t: "r", q: 1, e: "constructor" }));
+      raw.send(clientFrame({ t: "r", q: 1, e: "constructor" }));
       const res = await answer(raw, 1);
       assertEquals((res.err as Frame).code, "unknown_request");
-      raw.send(JSON.stringify({ t: "r", q: 2, e: "__proto__" }));
+      raw.send(clientFrame({ t: "r", q: 2, e: "__proto__" }));
       assertEquals(((await answer(raw, 2)).err as Frame).code, "unknown_request");
       await raw.close();
       const [again] = await helloSession(`${chat.url}?name=alice`);
-      again.send(JSON.stringify({ t: "r", q: 1, e: "say", d: { text: "still here", ref: 1 } }));
+      again.send(clientFrame({ t: "r", q: 1, e: "say", d: { text: "still here", ref: 1 } }));
       assertEquals((await answer(again, 1)).err, undefined);
       await again.close();
     } finally {

@@ -8,6 +8,7 @@ import { SUBPROTOCOL, VERSION } from "../../src/session/wire.ts";
 import { runtime, test } from "../_support/harness.ts";
 import { flags } from "../_support/runtime_flags.ts";
 import { helloSession, TestClient } from "../_support/ws.ts";
+import { answer, clientFrame } from "../_support/session_wire.ts";
 import { startTarget, type Target } from "./_target.ts";
 
 const MiB = 1024 * 1024;
@@ -28,11 +29,11 @@ async function hostile(target: Target): Promise<TestClient[]> {
     held.push(raw);
     let q = 0;
     for (let r = 0; r < 80; r++) {
-      raw.send(JSON.stringify({ t: "j", q: ++q, r: `${"r".repeat(120)}${c}-${r}` }));
+      raw.send(clientFrame({ t: "j", q: ++q, r: `${"r".repeat(120)}${c}-${r}` }));
     }
-    for (let i = 0; i < 5; i++) raw.send(JSON.stringify({ t: "r", q: ++q, e: huge + i }));
-    for (let i = 0; i < 5; i++) raw.send(JSON.stringify({ t: "j", q: ++q, r: huge + i }));
-    await raw.until((m) => typeof m === "string" && JSON.parse(m).i === q, 10_000);
+    for (let i = 0; i < 5; i++) raw.send(clientFrame({ t: "r", q: ++q, e: huge + i }));
+    for (let i = 0; i < 5; i++) raw.send(clientFrame({ t: "j", q: ++q, r: huge + i }));
+    await answer(raw, q, 10_000);
   }
   // Sessions opened and dropped, as fast as the server lets them be made.
   for (let batch = 0; batch < 20; batch++) {

@@ -8,11 +8,12 @@ import { SUBPROTOCOL, VERSION } from "../../src/session/wire.ts";
 import { SessionClient } from "@wskit/wskit/session-client";
 import { test } from "../_support/harness.ts";
 import { waitFor } from "../_support/wait.ts";
+import { readClientFrame, serverFrame } from "../_support/session_wire.ts";
 
 const EPOCH = "E1";
 
 function room(o: number): string {
-  return JSON.stringify({ t: "e", s: "r", o, e: "m", d: o });
+  return serverFrame({ t: "e", s: "r", o, e: "m", d: o });
 }
 
 /**
@@ -22,10 +23,13 @@ function room(o: number): string {
 async function fakeServer(
   onFrame: (peer: Peer, frame: Record<string, unknown>) => void,
 ): Promise<Server> {
+  let q = 0;
   return await serve({
     upgrade: () => ({ protocol: SUBPROTOCOL }),
     message(peer, text) {
-      const frame = JSON.parse(text as string);
+      const frame = readClientFrame(text) ?? JSON.parse(text as string);
+      // Sequenced frames are numbered in their order on the connection (one per test).
+      if (frame.q === 0) frame.q = ++q;
       if (frame.t === "hello") {
         peer.send(JSON.stringify({
           t: "welcome",
@@ -38,8 +42,8 @@ async function fakeServer(
           n: 0,
         }));
       } else if (frame.t === "j") {
-        peer.send(JSON.stringify({ t: "res", o: 1, i: frame.q, d: null, pos: [EPOCH, 0] }));
-        peer.send(JSON.stringify({ t: "ack", q: frame.q }));
+        peer.send(serverFrame({ t: "res", o: 1, i: frame.q, d: null, pos: [EPOCH, 0] }));
+        peer.send(serverFrame({ t: "ack", q: frame.q }));
       } else {
         onFrame(peer, frame);
       }
@@ -82,7 +86,7 @@ test("session client: a gap that does not close by itself is filled from the ser
     // The store has what the client lacks: send it, then where the stream stands.
     peer.send(room(1));
     peer.send(room(2));
-    peer.send(JSON.stringify({ t: "p", s: "r", o: 4 }));
+    peer.send(serverFrame({ t: "p", s: "r", o: 4 }));
   });
   const { client, seen, resyncs, peer } = await joined(server);
   try {
@@ -104,7 +108,7 @@ test("session client: a gap that does not close by itself is filled from the ser
 
 test("session client: a gap the server can no longer fill is a resync, then the rest in order", async () => {
   const server = await fakeServer((peer, frame) => {
-    if (frame.t === "g") peer.send(JSON.stringify({ t: "lost", s: "r", o: 2 }));
+    if (frame.t === "g") peer.send(serverFrame({ t: "lost", s: "r", o: 2 }));
   });
   const { client, seen, resyncs, peer } = await joined(server);
   try {
@@ -127,13 +131,13 @@ test("session client: a hint that the stream went further asks for what it lacks
   const server = await fakeServer((peer, frame) => {
     if (frame.t === "g") {
       peer.send(room(1));
-      peer.send(JSON.stringify({ t: "p", s: "r", o: 1 }));
+      peer.send(serverFrame({ t: "p", s: "r", o: 1 }));
     }
   });
   const { client, seen, peer } = await joined(server);
   try {
     // Nothing arrives but the news that the room holds one entry this client never got.
-    peer.send(JSON.stringify({ t: "p", s: "r", o: 1 }));
+    peer.send(serverFrame({ t: "p", s: "r", o: 1 }));
     await waitFor(() => seen.length === 1, "the missed message");
     assertEquals(seen, [1]);
   } finally {
