@@ -64,6 +64,7 @@ export async function connect(hostname: string, port: number): Promise<TcpStream
       while (rest.length > 0) {
         if (done) throw new Error("Cannot write: the connection is closed");
         const n = socket.write(rest);
+        if (n === rest.length) return;
         rest = rest.subarray(Math.max(n, 0));
         if (rest.length > 0) await new Promise<void>((r) => waiting = r);
       }

@@ -8,40 +8,83 @@
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-/**
- * Packs a publish for the wire: one line of JSON (origin, topic, kind), a newline, then the
- * data as it is (text as UTF-8, bytes untouched).
- */
-export function packRelay(origin: string, topic: string, data: string | Uint8Array): Uint8Array {
-  const head = encoder.encode(
-    JSON.stringify({ o: origin, t: topic, b: typeof data === "string" ? 0 : 1 }) + "\n",
-  );
-  const body = typeof data === "string" ? encoder.encode(data) : data;
-  const out = new Uint8Array(head.length + body.length);
-  out.set(head);
-  out.set(body, head.length);
-  return out;
-}
+/** Heads remembered per packer or unpacker: a few topics carry most publishes. */
+const HEADS = 256;
 
 /**
- * Unpacks what {@linkcode packRelay} made.
+ * Packs publishes for the wire: one line of JSON (origin, topic, kind), a newline, then the
+ * data as it is (text as UTF-8, bytes untouched). The line of each recent topic is encoded
+ * once.
+ */
+export class RelayPacker {
+  #origin: string;
+  #heads = new Map<string, Uint8Array>();
+
+  /** A packer for the publishes of `origin`. */
+  constructor(origin: string) {
+    this.#origin = origin;
+  }
+
+  /** The bytes of one publish. */
+  pack(topic: string, data: string | Uint8Array): Uint8Array {
+    const text = typeof data === "string";
+    const key = text ? topic : "\0" + topic;
+    let head = this.#heads.get(key);
+    if (!head) {
+      if (this.#heads.size >= HEADS) this.#heads.clear();
+      head = encoder.encode(JSON.stringify({ o: this.#origin, t: topic, b: text ? 0 : 1 }) + "\n");
+      this.#heads.set(key, head);
+    }
+    const body = text ? encoder.encode(data) : data;
+    const out = new Uint8Array(head.length + body.length);
+    out.set(head);
+    out.set(body, head.length);
+    return out;
+  }
+}
+
+/** A publish as {@linkcode RelayPacker} packed it. */
+export interface Unpacked {
+  origin: string;
+  topic: string;
+  data: string | Uint8Array;
+}
+
+type Head = { origin: string; topic: string; binary: boolean };
+const heads = new Map<string, Head | null>();
+
+/**
+ * Unpacks what {@linkcode RelayPacker} made; the heads of recent topics are parsed once.
  *
  * @returns The origin, topic and data, or `undefined` for anything else.
  */
-export function unpackRelay(
-  bytes: Uint8Array,
-): { origin: string; topic: string; data: string | Uint8Array } | undefined {
+export function unpackRelay(bytes: Uint8Array): Unpacked | undefined {
   const nl = bytes.indexOf(10);
   if (nl < 0) return undefined;
-  let head: { o?: unknown; t?: unknown; b?: unknown };
-  try {
-    head = JSON.parse(decoder.decode(bytes.subarray(0, nl)));
-  } catch {
-    return undefined;
+  const line = decoder.decode(bytes.subarray(0, nl));
+  let head = heads.get(line);
+  if (head === undefined) {
+    head = parseHead(line);
+    if (heads.size >= HEADS) heads.clear();
+    heads.set(line, head);
   }
-  if (typeof head.o !== "string" || typeof head.t !== "string") return undefined;
+  if (!head) return undefined;
   const body = bytes.subarray(nl + 1);
-  return { origin: head.o, topic: head.t, data: head.b ? body.slice() : decoder.decode(body) };
+  return {
+    origin: head.origin,
+    topic: head.topic,
+    data: head.binary ? body.slice() : decoder.decode(body),
+  };
+}
+
+function parseHead(line: string): Head | null {
+  try {
+    const head = JSON.parse(line) as { o?: unknown; t?: unknown; b?: unknown };
+    if (typeof head.o !== "string" || typeof head.t !== "string") return null;
+    return { origin: head.o, topic: head.t, binary: Boolean(head.b) };
+  } catch {
+    return null;
+  }
 }
 
 /** Options of an outage buffer. */

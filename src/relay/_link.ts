@@ -7,13 +7,28 @@
  */
 
 import { connectTcp, type TcpStream } from "../adapters/tcp.ts";
-import { encodeCommand, RespError, RespParser, type RespValue, text } from "./_resp.ts";
+import {
+  concat,
+  encodeCommand,
+  isMessage,
+  RespError,
+  RespParser,
+  type RespValue,
+} from "./_resp.ts";
+
+/** Who waits for a command's reply. */
+export interface ReplyWaiter {
+  resolve(value: RespValue): void;
+  reject(error: unknown): void;
+}
 
 /** One connection: commands pipelined, replies matched in order, pushes to a listener. */
 export class RespConnection {
   #tcp: TcpStream;
   #writer: WritableStreamDefaultWriter<Uint8Array>;
-  #pending: { resolve(v: RespValue): void; reject(e: unknown): void }[] = [];
+  #pending: ReplyWaiter[] = [];
+  /** Commands encoded in this turn of the event loop, written together at its end. */
+  #out: Uint8Array[] = [];
   #onPush: ((message: RespValue[]) => void) | undefined;
   #closed = false;
   /** Resolves when the connection has ended, for any reason. */
@@ -44,10 +59,7 @@ export class RespConnection {
         if (done) break;
         parser.push(value);
         for (let reply = parser.next(); reply !== undefined; reply = parser.next()) {
-          if (
-            this.#onPush && Array.isArray(reply) && reply.length === 3 &&
-            text(reply[0]) === "message"
-          ) {
+          if (this.#onPush && isMessage(reply)) {
             this.#onPush(reply);
             continue;
           }
@@ -70,10 +82,27 @@ export class RespConnection {
     if (this.#closed) {
       return Promise.reject(new RespError("Cannot send: the connection is closed", true));
     }
-    return new Promise((resolve, reject) => {
-      this.#pending.push({ resolve, reject });
-      this.#writer.write(encodeCommand(args)).catch(() => this.close());
-    });
+    return new Promise((resolve, reject) => this.post(encodeCommand(args), { resolve, reject }));
+  }
+
+  /**
+   * Sends an encoded command without a promise: `waiter` gets its reply (a `PUBLISH` sent at
+   * full speed, whose reply only matters when it fails). Commands posted in one turn of the
+   * event loop go out in one write, in order.
+   */
+  post(command: Uint8Array, waiter: ReplyWaiter): void {
+    if (this.#closed) {
+      return waiter.reject(new RespError("Cannot send: the connection is closed", true));
+    }
+    this.#pending.push(waiter);
+    if (this.#out.push(command) === 1) queueMicrotask(() => this.#flush());
+  }
+
+  #flush(): void {
+    const out = this.#out;
+    this.#out = [];
+    if (this.#closed || out.length === 0) return;
+    this.#writer.write(concat(out)).catch(() => this.close());
   }
 
   /** Whether the connection has ended. */

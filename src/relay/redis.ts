@@ -26,9 +26,9 @@
 
 import type { Relay, RelayDeliver, RelayStats } from "../server/relay.ts";
 import { randomId } from "../session/store.ts";
-import { OutageBuffer, type OutageOptions, packRelay, unpackRelay } from "./_envelope.ts";
-import { RedisLink, type RespConnection } from "./_link.ts";
-import type { RespValue } from "./_resp.ts";
+import { OutageBuffer, type OutageOptions, RelayPacker, unpackRelay } from "./_envelope.ts";
+import { RedisLink, type ReplyWaiter, type RespConnection } from "./_link.ts";
+import { encodePrefix, type RespValue, withLast } from "./_resp.ts";
 
 export { RedisStore, type RedisStoreOptions } from "./redis_store.ts";
 export type { OutageOptions } from "./_envelope.ts";
@@ -73,7 +73,11 @@ export interface RedisRelayOptions extends OutageOptions {
  */
 export class RedisRelay implements Relay {
   #origin = randomId(9);
+  #packer = new RelayPacker(this.#origin);
   #channel: string;
+  #publishPrefix: Uint8Array;
+  // A publish in flight when the link breaks may or may not have been delivered: counted.
+  #publishWaiter: ReplyWaiter = { resolve() {}, reject: () => void this.#lost++ };
   #pub: RedisLink;
   #sub: RedisLink;
   #buffer: OutageBuffer;
@@ -95,6 +99,7 @@ export class RedisRelay implements Relay {
   constructor(options: RedisRelayOptions = {}) {
     const url = options.url ?? "redis://127.0.0.1:6379";
     this.#channel = options.channel ?? "wskit";
+    this.#publishPrefix = encodePrefix(["PUBLISH", this.#channel], 3);
     this.#buffer = new OutageBuffer(options);
     this.#settle = options.settle ?? 500;
     this.#pub = new RedisLink(url, () => {
@@ -132,7 +137,7 @@ export class RedisRelay implements Relay {
 
   /** Publishes now, or keeps the publish for when the link is back. */
   publish(topic: string, data: string | Uint8Array): void {
-    const packed = packRelay(this.#origin, topic, data);
+    const packed = this.#packer.pack(topic, data);
     const conn = this.#pub.connection;
     // While a buffer is waiting, new publishes queue behind it: order per publisher holds.
     if (!conn || this.#flushing || this.#buffer.size > 0) {
@@ -145,8 +150,7 @@ export class RedisRelay implements Relay {
 
   #send(conn: RespConnection, packed: Uint8Array): void {
     this.#published++;
-    // A publish in flight when the link breaks may or may not have been delivered: counted.
-    conn.send(["PUBLISH", this.#channel, packed]).catch(() => this.#lost++);
+    conn.post(withLast(this.#publishPrefix, packed), this.#publishWaiter);
   }
 
   #scheduleFlush(): void {
