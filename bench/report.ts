@@ -1,7 +1,8 @@
 /**
  * From run records to figures: per scenario and subject the median and range of each figure
- * over the valid repetitions, the wskit / raw ratio per runtime, the targets of issue 4
- * checked against them, and the Markdown table printed at the end of a run.
+ * over the valid repetitions, the wskit / raw ratio per runtime, each peer / wskit ratio, and
+ * the targets of issue 4 checked against them. The tables are `table.ts` and
+ * `peers_table.ts`.
  *
  * @module
  */
@@ -24,8 +25,11 @@ export interface RunRecord {
   errors: string[];
   /** What the load client reported. */
   result?: JobResult;
-  /** Subject RSS and JS heap (KiB) at each step of a memory scenario, after a full GC. */
-  steps?: { label: string; rssKiB: number; heapKiB: number }[];
+  /**
+   * Subject RSS and JS heap (KiB) at each step of a memory scenario, after a full GC, and its
+   * RSS before that GC (absent in runs saved before it was measured).
+   */
+  steps?: { label: string; rssKiB: number; heapKiB: number; rssNoGcKiB?: number }[];
   /** Subject peak RSS (KiB) at the end of the run. */
   hwmKiB?: number;
   /** Wall-clock duration of the run, ms. */
@@ -53,15 +57,23 @@ export interface ScenarioSummary {
   /** Valid and total runs per subject id. */
   runs: Record<string, { valid: number; total: number }>;
   /** wskit / raw of each figure per runtime: the median of the per-repetition ratios. */
-  ratios: Partial<Record<Runtime, Record<string, number>>>;
+  ratios: Partial<Record<WskitRuntime, Record<string, number>>>;
+  /**
+   * Per peer id, peer / wskit of each figure against wskit on the peer's runtime (Node's
+   * against both), paired the same way.
+   */
+  versus: Record<string, Partial<Record<WskitRuntime, Record<string, number>>>>;
 }
+
+/** The runtimes wskit runs on. */
+export type WskitRuntime = Exclude<Runtime, "node">;
 
 /** One target of the issue, checked. */
 export interface TargetCheck {
   /** The target as the issue states it. */
   target: string;
   /** The runtime it was checked on. */
-  runtime: Runtime;
+  runtime: WskitRuntime;
   /** What was measured. */
   measured: string;
   /** Whether it holds (`null`: not measured). */
@@ -86,6 +98,7 @@ export const HEADLINE: Record<Kind, { figure: string; higherIsBetter: boolean }>
   cycles: { figure: "kibPerCycle", higherIsBetter: false },
   storm: { figure: "allBackMs", higherIsBetter: false },
   micro: { figure: "echoNs", higherIsBetter: false },
+  events: { figure: "perSecond", higherIsBetter: true },
 };
 
 /** The numbers one valid run contributes. */
@@ -103,8 +116,13 @@ export function figures(kind: Kind, r: RunRecord): Record<string, number> {
   const lat = res.latency
     ? { p50: res.latency.p50, p99: res.latency.p99, p999: res.latency.p999 }
     : {};
+  // Per round trip: a message and its echo or answer, with whatever else travelled (acks).
+  // Closed loops only: an open loop's window also holds what the server has yet to answer.
+  const bytes = { bytesPerRoundTrip: (res.extra.wireBytes ?? NaN) / res.count };
   switch (kind) {
     case "throughput":
+    case "events":
+      return { ...base, ...lat, ...bytes };
     case "latency":
     case "chat":
       return { ...base, ...lat };
@@ -120,6 +138,7 @@ export function figures(kind: Kind, r: RunRecord): Record<string, number> {
         n: Number(s.label),
         kib: s.rssKiB,
         heap: s.heapKiB,
+        noGc: s.rssNoGcKiB ?? NaN,
       }));
       const loaded = steps.filter((s) => s.n > 0);
       const top = steps.at(-1);
@@ -127,6 +146,7 @@ export function figures(kind: Kind, r: RunRecord): Record<string, number> {
         kibPerConn: slope(loaded.map((s) => s.n), loaded.map((s) => s.kib)),
         mibPer1000: slope(loaded.map((s) => s.n), loaded.map((s) => s.kib)) * 1000 / 1024,
         heapKibPerConn: slope(loaded.map((s) => s.n), loaded.map((s) => s.heap)),
+        noGcKibPerConn: slope(loaded.map((s) => s.n), loaded.map((s) => s.noGc)),
         rss0MiB: (steps[0]?.kib ?? NaN) / 1024,
         rssMaxMiB: (top?.kib ?? NaN) / 1024,
         conns: top?.n ?? 0,
@@ -183,9 +203,10 @@ export function summarize(
   for (const sc of all) {
     const mine = records.filter((r) => r.scenario === sc.id);
     if (mine.length === 0) continue;
-    const summary: ScenarioSummary = { ...sc, subjects: {}, runs: {}, ratios: {} };
+    const summary: ScenarioSummary = { ...sc, subjects: {}, runs: {}, ratios: {}, versus: {} };
     for (const subject of subjects) {
       const runs = mine.filter((r) => r.subject === subject.id);
+      if (runs.length === 0) continue;
       const valid = runs.filter((r) => r.valid);
       summary.runs[subject.id] = { valid: valid.length, total: runs.length };
       const per = valid.map((r) => figures(sc.kind, r));
@@ -194,32 +215,52 @@ export function summarize(
         names.map((n) => [n, spread(per.map((f) => f[n] ?? NaN))]),
       );
     }
+    const ratio = (id: string, base: string) => paired(mine, sc.kind, id, base, summary.subjects);
     for (const runtime of ["deno", "bun"] as const) {
-      const raw = summary.subjects[`${runtime}_raw`];
-      const kit = summary.subjects[`${runtime}_wskit`];
-      if (!raw || !kit) continue;
-      // Paired: wskit / raw within each repetition (the two ran back to back), then the
-      // median. The machine drifts between slower and faster spells; pairs cancel most of it.
-      const pairs = (name: string) => {
-        const ratios: number[] = [];
-        for (const k of mine.filter((r) => r.valid && r.subject === `${runtime}_wskit`)) {
-          const r = mine.find((x) => x.valid && x.subject === `${runtime}_raw` && x.rep === k.rep);
-          if (r) {
-            ratios.push((figures(sc.kind, k)[name] ?? NaN) / (figures(sc.kind, r)[name] ?? NaN));
-          }
-        }
-        return median(ratios);
-      };
-      summary.ratios[runtime] = Object.fromEntries(
-        Object.keys(kit).map((n) => {
-          const paired = pairs(n);
-          return [n, Number.isFinite(paired) ? paired : kit[n]!.median / (raw[n]?.median ?? NaN)];
-        }),
-      );
+      const r = ratio(`${runtime}_wskit`, `${runtime}_raw`);
+      if (r) summary.ratios[runtime] = r;
+    }
+    for (const peer of subjects.filter((s) => s.kind === "peer")) {
+      const against = peer.runtime === "node" ? (["deno", "bun"] as const) : [peer.runtime];
+      for (const runtime of against) {
+        const r = ratio(peer.id, `${runtime}_wskit`);
+        if (r) (summary.versus[peer.id] ??= {})[runtime] = r;
+      }
     }
     scenarios.push(summary);
   }
   return { scenarios, targets: checkTargets(scenarios) };
+}
+
+/**
+ * `subject` / `base` of each figure, paired: the ratio within each repetition (the two ran
+ * in the same round of subjects), then the median; the machine drifts between slower and
+ * faster spells and pairs cancel most of it. Undefined unless both have figures.
+ */
+function paired(
+  mine: RunRecord[],
+  kind: Kind,
+  subject: string,
+  base: string,
+  all: Record<string, Figures>,
+): Record<string, number> | undefined {
+  const num = all[subject], den = all[base];
+  if (!num || !den) return undefined;
+  const valid = (id: string) => mine.filter((r) => r.valid && r.subject === id);
+  const pairs = (name: string) => {
+    const ratios: number[] = [];
+    for (const k of valid(subject)) {
+      const r = valid(base).find((x) => x.rep === k.rep);
+      if (r) ratios.push((figures(kind, k)[name] ?? NaN) / (figures(kind, r)[name] ?? NaN));
+    }
+    return median(ratios);
+  };
+  return Object.fromEntries(
+    Object.keys(num).map((n) => {
+      const p = pairs(n);
+      return [n, Number.isFinite(p) ? p : num[n]!.median / (den[n]?.median ?? NaN)];
+    }),
+  );
 }
 
 function checkTargets(scenarios: ScenarioSummary[]): TargetCheck[] {
@@ -262,6 +303,16 @@ function checkTargets(scenarios: ScenarioSummary[]): TargetCheck[] {
           (kit - raw).toFixed(2)
         })`,
         holds: Number.isFinite(kit - raw) ? kit - raw <= 1 : null,
+      });
+      const kitNoGc = med(idle, "wskit", "noGcKibPerConn");
+      const rawNoGc = med(idle, "raw", "noGcKibPerConn");
+      out.push({
+        target: "<= raw + 1 KiB RSS per idle connection, no GC forced",
+        runtime,
+        measured: `${kitNoGc.toFixed(2)} vs ${rawNoGc.toFixed(2)} KiB per connection (+${
+          (kitNoGc - rawNoGc).toFixed(2)
+        })`,
+        holds: Number.isFinite(kitNoGc - rawNoGc) ? kitNoGc - rawNoGc <= 1 : null,
       });
       const conns = med(idle, "wskit", "conns");
       const runs = idle.runs[`${runtime}_wskit`];
@@ -312,119 +363,15 @@ export function fmt(figure: string, v: number): string {
   if (figure.endsWith("Us")) return `${v.toFixed(2)} µs`;
   if (figure.endsWith("Ns")) return `${v.toFixed(1)} ns`;
   if (figure.endsWith("Pct")) return `${v.toFixed(0)} %`;
+  if (figure.startsWith("bytes")) return `${v.toFixed(0)} B`;
   if (figure.endsWith("Ms")) return `${v.toFixed(0)} ms`;
   if (figure.endsWith("MiB")) return `${v.toFixed(1)} MiB`;
   if (figure === "mibPer1000") return `${v.toFixed(1)} MiB`;
-  if (figure === "kibPerConn" || figure === "heapKibPerConn") return `${v.toFixed(2)} KiB`;
+  if (figure === "kibPerConn" || figure === "heapKibPerConn" || figure === "noGcKibPerConn") {
+    return `${v.toFixed(2)} KiB`;
+  }
   if (figure === "kibPerCycle" || figure === "growthKiB" || figure === "heapKibPerCycle") {
     return `${v.toFixed(0)} KiB`;
   }
   return v.toFixed(0);
-}
-
-/** Rows of the table per kind: [figure, label]. */
-const ROWS: Record<Kind, [string, string][]> = {
-  throughput: [
-    ["perSecond", "echoes/s"],
-    ["cpuUs", "server CPU per echo"],
-    ["serverPct", "server CPU"],
-    ["clientPct", "client CPU"],
-    ["otherPct", "other processes' CPU"],
-  ],
-  latency: [
-    ["p50", "p50"],
-    ["p99", "p99"],
-    ["p999", "p99.9"],
-    ["perSecond", "echoes/s"],
-    ["cpuUs", "server CPU per echo"],
-    ["otherPct", "other processes' CPU"],
-  ],
-  chat: [
-    ["perSecond", "deliveries/s"],
-    ["cpuUs", "server CPU per delivery"],
-    ["serverPct", "server CPU"],
-    ["clientPct", "client CPU"],
-    ["otherPct", "other processes' CPU"],
-  ],
-  fanout: [
-    ["perSecond", "deliveries/s (8 in flight)"],
-    ["cpuUs", "server CPU per delivery"],
-    ["clientPct", "client CPU"],
-    ["otherPct", "other processes' CPU"],
-    ["p50", "p50 at fixed rate"],
-    ["p99", "p99 at fixed rate"],
-    ["p999", "p99.9 at fixed rate"],
-  ],
-  idle: [
-    ["mibPer1000", "RSS per 1 000 connections"],
-    ["kibPerConn", "RSS per connection"],
-    ["heapKibPerConn", "of which JS heap"],
-    ["rss0MiB", "RSS with none"],
-    ["rssMaxMiB", "RSS at the top"],
-    ["conns", "connections held"],
-    ["broadcastMs", "broadcast to all"],
-  ],
-  cycles: [
-    ["kibPerCycle", "RSS trend per cycle"],
-    ["heapKibPerCycle", "JS heap trend per cycle"],
-    ["growthKiB", "RSS growth over the cycles"],
-    ["rss0MiB", "RSS after the warm-up cycles"],
-  ],
-  micro: [
-    ["echoNs", "ns per echo"],
-    ["broadcastNs", "ns per broadcast (Deno: per delivery, Bun: per publish)"],
-  ],
-  storm: [
-    ["allBackMs", "all reconnected"],
-    ["p50BackMs", "median client back"],
-    ["serverUpMs", "restart to listening"],
-  ],
-};
-
-/** The results as Markdown: the ratio table with absolute figures, then the targets. */
-export function markdown(summary: Summary, env: Record<string, unknown>): string {
-  const cell = (s: Spread | undefined, fig: string) => {
-    if (!s || !Number.isFinite(s.median)) return "–";
-    const range = s.n > 1 && s.min !== s.max ? ` (${fmt(fig, s.min)}–${fmt(fig, s.max)})` : "";
-    return fmt(fig, s.median) + range;
-  };
-  const ratioOf = (v: number | undefined) =>
-    v === undefined || !Number.isFinite(v) ? "–" : `${v.toFixed(2)}x`;
-  const lines = [
-    `\`deno task bench${env.quick ? " --quick" : ""}\` on ${
-      String(env.date).slice(0, 10)
-    }: ${env.deno}, ` +
-    `Bun ${env.bun}, ${env.cpus} x ${env.cpu}, Linux ${env.kernel}, ` +
-    `${
-      env.pinned ? "subject pinned to CPU 0 and load client to CPU 1 (taskset)" : "not pinned"
-    }; ` +
-    `${env.durationS} s; load average ${env.loadavg} before, ${env.loadavgEnd} after. ` +
-    `Median of the repetitions, range in parentheses; wskit / raw is the median of the ratios within each repetition (the two ran back to back).`,
-    "",
-    "| scenario | figure | Deno.upgradeWebSocket | wskit on Deno | wskit / raw | Bun.serve | wskit on Bun | wskit / raw |",
-    "|---|---|--:|--:|--:|--:|--:|--:|",
-  ];
-  for (const s of summary.scenarios) {
-    ROWS[s.kind].forEach(([fig, label], i) => {
-      // Other processes' CPU is context, not a property of the subject: no ratio.
-      const ratio = fig === "otherPct" ? () => "" : ratioOf;
-      const title = i === 0 ? `**${s.id}**: ${s.title}` : "";
-      lines.push(
-        `| ${title} | ${label} | ${cell(s.subjects.deno_raw?.[fig], fig)} | ${
-          cell(s.subjects.deno_wskit?.[fig], fig)
-        } | ${ratio(s.ratios.deno?.[fig])} | ${cell(s.subjects.bun_raw?.[fig], fig)} | ${
-          cell(s.subjects.bun_wskit?.[fig], fig)
-        } | ${ratio(s.ratios.bun?.[fig])} |`,
-      );
-    });
-  }
-  lines.push("", "| target | runtime | measured | holds |", "|---|---|---|---|");
-  for (const t of summary.targets) {
-    lines.push(
-      `| ${t.target} | ${t.runtime} | ${t.measured} | ${
-        t.holds === null ? "–" : t.holds ? "yes" : "**no**"
-      } |`,
-    );
-  }
-  return lines.join("\n") + "\n";
 }

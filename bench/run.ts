@@ -1,15 +1,18 @@
 /**
- * The benchmark orchestrator: `deno task bench [--quick] [--only a,b] [--subjects x,y]
- * [--reps N] [--no-pin] [--out dir/] [--update-readme] [--summarize results.json]`.
+ * The benchmark orchestrator: `deno task bench [--quick] [--peers] [--only a,b]
+ * [--subjects x,y] [--reps N] [--no-pin] [--out dir/] [--update-readme]
+ * [--summarize results.json]`.
  *
  * For every scenario and repetition it starts each subject as its own process (pinned to
  * CPU 0 when `taskset` works), drives it with the load client (pinned to CPU 1), alternates
  * the subject order from one repetition to the next, and kills every process it started.
- * It prints the wskit / raw table, writes `results.json` (every run; git ignores it),
- * `results.md` and `chart.svg` (committed) to `bench/results/` (`bench/results/quick/` with
- * `--quick`, all ignored), and exits 1 when any run was
- * invalid: lost or corrupted messages, a subject that failed to start or died. Figures
- * themselves never fail the run. `--update-readme` (full runs only) also puts the table and
+ * A subject runs the scenarios its modes allow. `--peers` (or a peer named in `--subjects`)
+ * adds the peers, installed on demand (`peers/install.ts`; skipped, with a message, where
+ * npm cannot install them). It prints the wskit / raw table and the peers and events table,
+ * writes `results.json` (every run; git ignores it), `results.md` and `chart.svg`
+ * (committed) to `bench/results/` (`bench/results/quick/` with `--quick`, all ignored), and
+ * exits 1 when any run was invalid: lost or corrupted messages, a subject that failed to
+ * start or died. Figures themselves never fail the run. `--update-readme` (full runs only) also puts the table and
  * the chart into README.md, between its `bench:results` markers. `--summarize` recomputes the
  * figures, table and chart of a saved `results.json` without running anything.
  *
@@ -28,13 +31,14 @@ import {
 } from "../tests/_support/process.ts";
 import { pause } from "../tests/_support/wait.ts";
 import { bareResult, type Job, type JobResult } from "./load/window.ts";
+import { preparePeers } from "./peers/install.ts";
 import { alive, memoryKiB } from "./proc.ts";
-import { markdown, newRecord, type RunRecord, summarize } from "./report.ts";
-import { type Scenario, scenarios, type Subject, SUBJECTS } from "./scenarios.ts";
-import { type LayerResult, layersMarkdown, runLayers } from "./layers_run.ts";
+import { progress, publish } from "./publish.ts";
+import { newRecord, type RunRecord } from "./report.ts";
+import { ordered, PEERS, type Scenario, scenarios, type Subject, SUBJECTS } from "./scenarios.ts";
+import { type LayerResult, runLayers } from "./layers_run.ts";
 import { runStorm } from "./storm.ts";
 import { recordRun, startLoadClient, startServer } from "./subject.ts";
-import { chart } from "./svg.ts";
 
 interface Options {
   quick: boolean;
@@ -42,6 +46,8 @@ interface Options {
   summarize: string | undefined;
   only: string[] | undefined;
   subjects: Subject[];
+  /** Whether the subjects are the default set (no `--subjects`). */
+  allSubjects: boolean;
   reps: number | undefined;
   pin: boolean;
   outDir: string;
@@ -56,20 +62,31 @@ function parseArgs(args: string[]): Options {
   const only = value("only")?.split(",");
   const ids = value("subjects")?.split(",");
   const reps = value("reps");
+  const known = [...SUBJECTS, ...PEERS];
+  const defaults = args.includes("--peers") ? known : SUBJECTS;
   return {
     quick,
     updateReadme: args.includes("--update-readme"),
     summarize: value("summarize"),
     only,
-    subjects: ids ? SUBJECTS.filter((s) => ids.includes(s.id)) : [...SUBJECTS],
+    subjects: ordered(ids ? known.filter((s) => ids.includes(s.id)) : defaults),
+    allSubjects: ids === undefined,
     reps: reps === undefined ? undefined : Number(reps),
     pin: !args.includes("--no-pin"),
     outDir: value("out") ?? `${root}bench/results/${quick ? "quick/" : ""}`,
   };
 }
 
-/** Reads the subject's RSS and JS heap (KiB) after two full collections and a short settle. */
-async function settledMemory(server: Child): Promise<{ rssKiB: number; heapKiB: number }> {
+/**
+ * Reads the subject's RSS as a monitoring system sees it (2 s after the step, no collection
+ * forced: garbage each upgrade left counts), then its RSS and JS heap (KiB) after two full
+ * collections and a short settle.
+ */
+async function settledMemory(
+  server: Child,
+): Promise<{ rssKiB: number; heapKiB: number; rssNoGcKiB: number }> {
+  await pause(2000);
+  const rssNoGcKiB = memoryKiB(server.pid).rss;
   let heap = NaN;
   for (let i = 0; i < 2; i++) {
     const done = server.nextLine(/^gc done \d+$/, 20_000);
@@ -77,7 +94,7 @@ async function settledMemory(server: Child): Promise<{ rssKiB: number; heapKiB: 
     heap = Number((await done).slice(8));
     await pause(250);
   }
-  return { rssKiB: memoryKiB(server.pid).rss, heapKiB: heap / 1024 };
+  return { rssKiB: memoryKiB(server.pid).rss, heapKiB: heap / 1024, rssNoGcKiB };
 }
 
 async function runOne(
@@ -90,9 +107,10 @@ async function runOne(
   return await recordRun(record, async (own) => {
     const s = await startServer(subject, scenario.mode, 0, pin);
     const server = own(s.server);
-    const job: Job = { ...scenario.job, port: s.port, serverPid: server.pid };
+    const wire = subject.wire ? { wire: subject.wire } : {};
+    const job: Job = { ...scenario.job, ...wire, port: s.port, serverPid: server.pid };
     const client = own(startLoadClient(job, pin));
-    const steps: { label: string; rssKiB: number; heapKiB: number }[] = [];
+    const steps: NonNullable<RunRecord["steps"]> = [];
     let stepping = Promise.resolve();
     const c = client, srv = server;
     c.onLine((line) => {
@@ -149,25 +167,6 @@ async function runMicro(runtime: "deno" | "bun", rep: number, pin: boolean): Pro
   return records;
 }
 
-const README_START = "<!-- bench:results:start -->";
-const README_END = "<!-- bench:results:end -->";
-
-/** Puts the table and the chart of a full run between the README's result markers. */
-async function updateReadme(table: string): Promise<void> {
-  const path = `${root}README.md`;
-  const readme = await Deno.readTextFile(path);
-  const start = readme.indexOf(README_START), end = readme.indexOf(README_END);
-  if (start < 0 || end < start) throw new Error(`Cannot update ${path}: no result markers`);
-  const block = `${README_START}\n${table}\n![wskit / raw per scenario](bench/results/chart.svg)\n`;
-  await Deno.writeTextFile(path, readme.slice(0, start) + block + readme.slice(end));
-  // deno fmt aligns the table, so that `deno task check` stays clean.
-  const fmt = await new Deno.Command(Deno.execPath(), { args: ["fmt", "-q", path] }).output();
-  if (!fmt.success) {
-    throw new Error(`Cannot format ${path}: ${new TextDecoder().decode(fmt.stderr)}`);
-  }
-  console.log(`README.md: results updated`);
-}
-
 /** Runtime versions and the machine, for the results. */
 async function environment(pin: boolean): Promise<Record<string, string | number | boolean>> {
   const out = async (runtime: "deno" | "bun", args: string[]) =>
@@ -205,16 +204,32 @@ async function main(): Promise<number> {
   const { list, storm, microReps } = scenarios(opts.quick);
   const selected = list.filter((s) => !opts.only || opts.only.includes(s.id));
   const env = await environment(pin);
+  const peers = opts.subjects.some((s) => s.kind === "peer");
   console.log(
-    `wskit bench${opts.quick ? " --quick" : ""}: ${env.deno}, bun ${env.bun}, ${env.cpus} CPUs, ` +
+    `wskit bench${opts.quick ? " --quick" : ""}${
+      peers ? " --peers" : ""
+    }: ${env.deno}, bun ${env.bun}, ${env.cpus} CPUs, ` +
       (pin ? "subject pinned to CPU 0, load client to CPU 1" : "not pinned"),
   );
+  const setup = await preparePeers(opts.subjects);
+  opts.subjects = setup.subjects;
+  if (setup.versions) env.peers = setup.versions;
+  const stormed = !opts.only || opts.only.includes("storm");
+  // What each subject cannot run, said once: subjects grouped by what they skip and why.
+  const skips = new Map<string, string[]>();
+  for (const s of opts.subjects) {
+    const not = selected.filter((sc) => !s.modes.includes(sc.mode)).map((sc) => sc.id);
+    if (stormed && !s.modes.includes("echo")) not.push("storm");
+    const key = `${not.join(", ")}: ${s.note}`;
+    if (not.length) skips.set(key, [...skips.get(key) ?? [], s.id]);
+  }
+  for (const [what, ids] of skips) console.log(`  not run by ${ids.join(", ")}: ${what}`);
   const started = performance.now();
   const records: RunRecord[] = [];
   if (!opts.only || opts.only.includes("micro")) {
     for (let rep = 0; rep < (opts.reps ?? microReps); rep++) {
       for (const runtime of ["deno", "bun"] as const) {
-        if (!opts.subjects.some((s) => s.runtime === runtime)) continue;
+        if (!opts.subjects.some((s) => s.runtime === runtime && s.kind !== "peer")) continue;
         const pair = await runMicro(runtime, rep, pin);
         records.push(...pair);
         const [raw, kit] = pair as [RunRecord, RunRecord];
@@ -237,17 +252,19 @@ async function main(): Promise<number> {
       // Alternate the order so that warm-up, heat and background drift do not favour one.
       const order = rep % 2 ? [...opts.subjects].reverse() : opts.subjects;
       for (const subject of order) {
+        if (!subject.modes.includes(scenario.mode)) continue;
         const r = await runOne(scenario, subject, rep, pin);
         records.push(r);
         console.log(progress(scenario, r));
       }
     }
   }
-  if (!opts.only || opts.only.includes("storm")) {
+  if (stormed) {
     const reps = opts.reps ?? storm.reps;
     for (let rep = 0; rep < reps; rep++) {
       const order = rep % 2 ? [...opts.subjects].reverse() : opts.subjects;
       for (const subject of order) {
+        if (!subject.modes.includes("echo")) continue;
         const r = await runStorm(subject, rep, storm.clients, pin);
         records.push(r);
         console.log(
@@ -275,74 +292,8 @@ async function main(): Promise<number> {
   const durationS = (performance.now() - started) / 1000;
   const loadavgEnd = Deno.loadavg().map((x) => x.toFixed(2)).join(" ");
   const envEnd = { ...env, loadavgEnd, durationS: Math.round(durationS), quick: opts.quick };
-  const full = !opts.quick && !opts.only && opts.reps === undefined && opts.subjects.length === 4;
+  const full = !opts.quick && !opts.only && opts.reps === undefined && opts.allSubjects;
   return await publish(records, envEnd, opts, full, layers);
-}
-
-/** Summarizes the runs, writes results.json, results.md and chart.svg, prints the table. */
-async function publish(
-  records: RunRecord[],
-  environment: Record<string, string | number | boolean>,
-  opts: Options,
-  full: boolean,
-  layers: LayerResult[],
-): Promise<number> {
-  const { list, storm } = scenarios(environment.quick === true);
-  const summary = summarize(records, list, opts.subjects, storm);
-  const results = { environment, summary, runs: records, layers };
-  await Deno.mkdir(opts.outDir, { recursive: true });
-  const table = markdown(summary, environment) +
-    (layers.length ? "\n" + layersMarkdown(layers) : "");
-  await Deno.writeTextFile(`${opts.outDir}results.json`, JSON.stringify(results, null, 2) + "\n");
-  await Deno.writeTextFile(`${opts.outDir}results.md`, table);
-  await Deno.writeTextFile(`${opts.outDir}chart.svg`, chart(summary, environment));
-  if (opts.updateReadme) {
-    if (full) await updateReadme(table);
-    else {console.log(
-        "--update-readme ignored: only a full run of every scenario goes in the README",
-      );}
-  }
-  console.log("\n" + table);
-  const invalid = records.filter((r) => !r.valid);
-  const badLayers = layers.filter((l) => !l.valid);
-  console.log(
-    `${records.length + layers.length} runs in ${environment.durationS} s, ` +
-      `${invalid.length + badLayers.length} invalid; results in ${opts.outDir}`,
-  );
-  for (const r of invalid) {
-    console.log(`INVALID ${r.scenario} ${r.subject} #${r.rep}: ${r.errors.join("; ")}`);
-  }
-  for (const l of badLayers) {
-    console.log(`INVALID layers ${l.runtime} ${l.name}: ${l.errors.join("; ")}`);
-  }
-  return invalid.length || badLayers.length ? 1 : 0;
-}
-
-function progress(scenario: Scenario, r: RunRecord): string {
-  const head = `  ${scenario.id} ${r.subject} #${r.rep}`;
-  if (!r.valid) return `${head}: INVALID ${r.errors.join("; ")}`;
-  const res = r.result!;
-  const cpu = `server ${(res.serverCpuMs / res.seconds / 10).toFixed(0)}% client ${
-    (res.clientCpuMs / res.seconds / 10).toFixed(0)
-  }% others ${((res.otherCpuMs ?? NaN) / res.seconds / 10).toFixed(0)}%`;
-  switch (scenario.kind) {
-    case "idle":
-      return `${head}: ${
-        r.steps?.map((s) => `${s.label}:${(s.rssKiB / 1024).toFixed(1)}MiB`).join(" ")
-      }, broadcast ${res.extra.broadcastMs?.toFixed(1)} ms`;
-    case "cycles":
-      return `${head}: ${r.steps?.map((s) => `${(s.rssKiB / 1024).toFixed(1)}`).join(" ")} MiB`;
-    case "latency":
-      return `${head}: ${res.perSecond.toFixed(0)}/s p50 ${res.latency?.p50.toFixed(0)} p99 ${
-        res.latency?.p99.toFixed(0)
-      } p99.9 ${res.latency?.p999.toFixed(0)} µs, ${cpu}`;
-    case "fanout":
-      return `${head}: ${res.perSecond.toFixed(0)} deliveries/s, p99 ${
-        res.latency?.p99.toFixed(0)
-      } µs at ${res.extra.fixedRateDeliveriesPerSec?.toFixed(0)}/s, ${cpu}`;
-    default:
-      return `${head}: ${res.perSecond.toFixed(0)}/s, ${cpu}`;
-  }
 }
 
 let code = 1;

@@ -1,6 +1,7 @@
 /**
- * What is measured: the four subjects and the scenarios, with their full and `--quick`
- * settings. Every subject runs every scenario under the same load client.
+ * What is measured: the four subjects, the peers (`--peers`), and the scenarios, with their
+ * full and `--quick` settings. Every subject runs every scenario its modes allow under the
+ * same load client; what a subject cannot do is said in its `note`, never faked.
  *
  * @module
  */
@@ -8,22 +9,47 @@
 import type { Job } from "./load/window.ts";
 import type { Mode } from "./servers/_control.ts";
 
-/** A runtime under test. */
-export type Runtime = "deno" | "bun";
+/** A runtime under test: wskit's two, and Node for the peers that live there. */
+export type Runtime = "deno" | "bun" | "node";
 
 /** One server under test. */
 export interface Subject {
   /** Short id, used in file and JSON keys. */
-  id: "deno_raw" | "deno_wskit" | "bun_raw" | "bun_wskit";
+  id:
+    | "deno_raw"
+    | "deno_wskit"
+    | "bun_raw"
+    | "bun_wskit"
+    | "deno_crossws"
+    | "deno_hono"
+    | "bun_crossws"
+    | "bun_hono"
+    | "node_ws"
+    | "node_socketio"
+    | "node_socketio_csr";
   /** The runtime it runs on. */
   runtime: Runtime;
-  /** `raw` is the runtime's own API, the ceiling; `wskit` is the subject of the ratios. */
-  kind: "raw" | "wskit";
+  /**
+   * `raw` is the runtime's own API, the ceiling; `wskit` is the subject of the ratios; a
+   * `peer` is another library, compared with wskit.
+   */
+  kind: "raw" | "wskit" | "peer";
   /** Label for tables and charts. */
   label: string;
-  /** The server file under `bench/servers/`. */
+  /** The server file, from the repository root. */
   file: string;
+  /** Arguments after `--mode` and `--port`. */
+  args?: string[];
+  /** The modes it serves; a scenario in another mode is not run for it. */
+  modes: readonly Mode[];
+  /** Events: the wire format the load client speaks with it. */
+  wire?: "wskit" | "socketio";
+  /** What it cannot do, and why. */
+  note?: string;
 }
+
+const PLAIN: readonly Mode[] = ["echo", "chat", "fanout"];
+const NO_EVENTS = "no typed events: its API has plain messages only";
 
 /** The four subjects, raw first on each runtime. */
 export const SUBJECTS: readonly Subject[] = [
@@ -32,12 +58,95 @@ export const SUBJECTS: readonly Subject[] = [
     runtime: "deno",
     kind: "raw",
     label: "Deno.upgradeWebSocket",
-    file: "deno_raw.ts",
+    file: "bench/servers/deno_raw.ts",
+    modes: PLAIN,
+    note: NO_EVENTS,
   },
-  { id: "deno_wskit", runtime: "deno", kind: "wskit", label: "wskit on Deno", file: "wskit.ts" },
-  { id: "bun_raw", runtime: "bun", kind: "raw", label: "Bun.serve", file: "bun_raw.ts" },
-  { id: "bun_wskit", runtime: "bun", kind: "wskit", label: "wskit on Bun", file: "wskit.ts" },
+  {
+    id: "deno_wskit",
+    runtime: "deno",
+    kind: "wskit",
+    label: "wskit on Deno",
+    file: "bench/servers/wskit.ts",
+    modes: [...PLAIN, "session"],
+    wire: "wskit",
+  },
+  {
+    id: "bun_raw",
+    runtime: "bun",
+    kind: "raw",
+    label: "Bun.serve",
+    file: "bench/servers/bun_raw.ts",
+    modes: PLAIN,
+    note: NO_EVENTS,
+  },
+  {
+    id: "bun_wskit",
+    runtime: "bun",
+    kind: "wskit",
+    label: "wskit on Bun",
+    file: "bench/servers/wskit.ts",
+    modes: [...PLAIN, "session"],
+    wire: "wskit",
+  },
 ];
+
+const SOCKET_IO_NOTE = "events only: Socket.IO speaks engine.io packets, never plain messages";
+
+/** The peers (`--peers`), each beside wskit on its runtime; Node's against both. */
+export const PEERS: readonly Subject[] = [
+  ...(["deno", "bun"] as const).flatMap((runtime): Subject[] => {
+    const on = runtime === "deno" ? "Deno" : "Bun";
+    const peer = (name: "crossws" | "hono", label: string): Subject => ({
+      id: `${runtime}_${name}`,
+      runtime,
+      kind: "peer",
+      label: `${label} on ${on}`,
+      file: `bench/peers/${name}.ts`,
+      modes: PLAIN,
+      note: NO_EVENTS,
+    });
+    return [peer("crossws", "crossws"), peer("hono", "Hono")];
+  }),
+  {
+    id: "node_ws",
+    runtime: "node",
+    kind: "peer",
+    label: "ws on Node",
+    file: "bench/peers/ws.ts",
+    modes: PLAIN,
+    note: NO_EVENTS,
+  },
+  {
+    id: "node_socketio",
+    runtime: "node",
+    kind: "peer",
+    label: "Socket.IO on Node",
+    file: "bench/peers/socketio.ts",
+    modes: ["session"],
+    wire: "socketio",
+    note: SOCKET_IO_NOTE,
+  },
+  {
+    id: "node_socketio_csr",
+    runtime: "node",
+    kind: "peer",
+    label: "Socket.IO + recovery on Node",
+    file: "bench/peers/socketio.ts",
+    args: ["--recovery"],
+    modes: ["session"],
+    wire: "socketio",
+    note: SOCKET_IO_NOTE,
+  },
+];
+
+/** Every subject, in the order runs alternate through: each runtime's peers after its wskit. */
+export function ordered(subjects: readonly Subject[]): Subject[] {
+  const rank = (s: Subject) =>
+    ["deno", "bun", "node"].indexOf(s.runtime) * 3 +
+    ["raw", "wskit", "peer"].indexOf(s.kind);
+  return [...subjects].sort((a, b) => rank(a) - rank(b));
+}
 
 /** How a scenario's figures are read. */
 export type Kind =
@@ -48,7 +157,8 @@ export type Kind =
   | "idle"
   | "cycles"
   | "storm"
-  | "micro";
+  | "micro"
+  | "events";
 
 /** One scenario. */
 export interface Scenario {
@@ -142,6 +252,14 @@ export function scenarios(
         warmupMs,
         measureMs,
       },
+    },
+    {
+      id: "events",
+      title: "typed events, 32 clients x 8 in flight, 32-byte payload, one event back for each",
+      kind: "events",
+      mode: "session",
+      reps,
+      job: { scenario: "events", conns: 32, inflight: 8, warmupMs, measureMs },
     },
     {
       id: "idle",

@@ -1,14 +1,17 @@
 /**
  * The processes of one run: a subject (its command line on each runtime, Deno with
- * `--allow-net` and `--expose-gc`, Bun as is; pinned to CPU 0 when asked; the wait for
+ * `--allow-net` and `--expose-gc` (a peer also with the config of `peers/install.ts`), Bun as
+ * is, Node with `--expose-gc` on the peer's bundle; pinned to CPU 0 when asked; the wait for
  * `ready <port>`), the load client (on Bun, pinned to CPU 1), and the run's record, which
  * keeps what failed and stops every process the run started.
  *
  * @module
  */
 
+import { which } from "../tests/_support/harness.ts";
 import { type Child, onCpu, runArgs, spawn, waitForStart } from "../tests/_support/process.ts";
 import type { Job } from "./load/window.ts";
+import { DENO_CONFIG, nodeBundle } from "./peers/install.ts";
 import type { RunRecord } from "./report.ts";
 import type { Subject } from "./scenarios.ts";
 
@@ -19,10 +22,13 @@ export function serverCommand(
   port: number,
   flags: string[] = [],
 ): [string, string[]] {
-  const file = `bench/servers/${subject.file}`;
-  const tail = ["--mode", mode, "--port", String(port)];
-  return runArgs(subject.runtime, file, tail, {
-    deno: ["--allow-net", "--v8-flags=--expose-gc", ...flags],
+  const tail = ["--mode", mode, "--port", String(port), ...(subject.args ?? [])];
+  if (subject.runtime === "node") {
+    return [which("node") ?? "node", ["--expose-gc", ...flags, nodeBundle(subject.file), ...tail]];
+  }
+  const peer = subject.kind === "peer" ? ["--config", DENO_CONFIG, "--no-lock"] : [];
+  return runArgs(subject.runtime, subject.file, tail, {
+    deno: ["--allow-net", "--v8-flags=--expose-gc", ...peer, ...flags],
     bun: flags,
   });
 }

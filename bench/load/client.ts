@@ -16,11 +16,12 @@ import { args, exit } from "../../tests/_support/this_process.ts";
 import { chat, fanout } from "./broadcast.ts";
 import { errors } from "./conn.ts";
 import { echo } from "./echo.ts";
+import { events } from "./events.ts";
 import { cycles, idle } from "./memory.ts";
 import { storm } from "./storm.ts";
 import { bareResult, check, type Job, type JobResult } from "./window.ts";
 
-const drivers = { echo, chat, fanout, idle, cycles, storm };
+const drivers = { echo, chat, fanout, idle, cycles, storm, events };
 
 async function main(): Promise<number> {
   const job = JSON.parse(args()[0] ?? "{}") as Job;

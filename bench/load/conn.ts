@@ -34,6 +34,12 @@ export interface ConnHandler {
 /** Errors seen by any connection (protocol errors, failed handshakes). */
 export const errors: string[] = [];
 
+/**
+ * Bytes on the wire so far, both directions, every connection: TCP payload (frame headers,
+ * control frames and the handshakes included), read at the edges of a measurement window.
+ */
+export const wire = { bytes: 0 };
+
 /** The close frame (1000) the client sends and answers with. */
 const CLOSE_1000 = clientFrame(OP_CLOSE, new Uint8Array([0x03, 0xe8]));
 
@@ -66,8 +72,8 @@ export class Conn {
     };
   }
 
-  /** Connects and completes the WebSocket handshake for `path`. */
-  async open(port: number, path: string): Promise<void> {
+  /** Connects and completes the WebSocket handshake for `path`, with `headers` added. */
+  async open(port: number, path: string, headers: Record<string, string> = {}): Promise<void> {
     let tcp;
     try {
       tcp = await connectTcp(port);
@@ -78,13 +84,17 @@ export class Conn {
     const opened = new Promise<void>((resolve, reject) => this.#opened = { resolve, reject });
     tcp.onData((chunk) => this.#onData(chunk));
     tcp.closed.then(() => this.#onClose());
-    tcp.write(upgradeRequest(path, { host: `127.0.0.1:${port}` }));
+    const request = upgradeRequest(path, { host: `127.0.0.1:${port}`, ...headers });
+    wire.bytes += request.length;
+    tcp.write(request);
     await opened;
   }
 
   /** Queues `bytes` for writing, in order; the caller may reuse `bytes` afterwards. */
   write(bytes: Uint8Array): void {
-    if (!this.ended) this.#tcp?.write(bytes);
+    if (this.ended || !this.#tcp) return;
+    wire.bytes += bytes.length;
+    this.#tcp.write(bytes);
   }
 
   /** Sends a close frame (1000); the server's answer ends the connection. */
@@ -111,6 +121,7 @@ export class Conn {
 
   #onData(chunk: Uint8Array): void {
     this.#now = performance.now();
+    wire.bytes += chunk.length;
     try {
       if (!this.upgraded) {
         const buf = this.#head ? concat(this.#head, chunk) : chunk;
@@ -156,7 +167,8 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
 }
 
 /**
- * Opens `count` connections, at most `parallel` handshakes at a time.
+ * Opens `count` connections, at most `parallel` handshakes at a time, each upgrade request
+ * with `headers` added.
  *
  * @throws {Error} When any connection fails to open.
  */
@@ -167,6 +179,7 @@ export async function openAll(
   path: (i: number) => string = () => "/",
   parallel = 256,
   firstId = 0,
+  headers: Record<string, string> = {},
 ): Promise<Conn[]> {
   const conns: Conn[] = [];
   for (let i = 0; i < count; i++) conns.push(new Conn(firstId + i, handler));
@@ -174,7 +187,7 @@ export async function openAll(
   async function worker(): Promise<void> {
     while (next < count) {
       const c = conns[next++]!;
-      await c.open(port, path(c.id));
+      await c.open(port, path(c.id), headers);
     }
   }
   await Promise.all(Array.from({ length: Math.min(parallel, count) }, worker));

@@ -6,8 +6,15 @@
  */
 
 import { type Conn, type ConnHandler, errors, openAll } from "./conn.ts";
-import { Histogram } from "../stats.ts";
-import { FRAME, type Job, type JobResult, measure, pacingFigures, spin, until } from "./window.ts";
+import {
+  finishLoop,
+  FRAME,
+  type Job,
+  type JobResult,
+  Loop,
+  pacingFigures,
+  spin,
+} from "./window.ts";
 import { OP_TEXT, writeClientHeader } from "../../tests/_support/ws_wire.ts";
 import { bytesEqual, nextPayload, PAYLOAD_SIZE, writePayload } from "./payload.ts";
 
@@ -71,9 +78,7 @@ export async function echo(job: Job): Promise<JobResult> {
   const inflight = job.inflight ?? 1;
   const ring = open ? 1 << 16 : 1 << Math.ceil(Math.log2(inflight + 1));
   const states: EchoState[] = [];
-  let hist = new Histogram();
-  let total = 0;
-  let sending = true;
+  const loop = new Loop();
   const handler: ConnHandler = {
     frame(conn, op, buf, start, end, now) {
       const st = states[conn.id]!;
@@ -85,13 +90,13 @@ export async function echo(job: Job): Promise<JobResult> {
           `Echo ${st.received} on connection ${conn.id} differs from what was sent (lost, reordered or corrupted)`,
         );
       }
-      hist.record(now - st.times[st.received & st.mask]!);
+      loop.hist.record(now - st.times[st.received & st.mask]!);
       st.received++;
-      total++;
+      loop.total++;
       // Closed loop: each echo sends the next message, in one write per TCP chunk. (Bursts,
       // sending the next 8 once all 8 are back, fall into lock-step with the server: both
       // sides idle half the time in some runs.)
-      if (!open && sending) st.queue(conn.id, now);
+      if (!open && loop.sending) st.queue(conn.id, now);
     },
     chunkDone(conn) {
       states[conn.id]!.flush(conn);
@@ -108,7 +113,7 @@ export async function echo(job: Job): Promise<JobResult> {
     let k = 0;
     const dirty = new Set<Conn>();
     spin(() => {
-      if (!sending) return false;
+      if (!loop.sending) return false;
       const now = performance.now();
       for (let due = start + k * interval; due <= now; due = start + k * interval) {
         const conn = conns[k % conns.length]!;
@@ -127,13 +132,7 @@ export async function echo(job: Job): Promise<JobResult> {
       st.flush(conn);
     }
   }
-  const result = await measure(job, () => total, () => hist = new Histogram());
-  const h = hist;
-  sending = false;
-  await until(() => states.every((s) => s.received === s.sent), 10_000, "every echo back");
-  for (const conn of conns) conn.close();
-  result.latency = h.percentiles();
-  result.extra.sent = states.reduce((n, s) => n + s.sent, 0);
+  const result = await finishLoop(job, loop, conns, states, "every echo back");
   if (open) Object.assign(result.extra, pacingFigures());
   return result;
 }

@@ -1,8 +1,8 @@
 /**
  * What every load-client scenario shares: the job and result shapes, the measurement window
- * (time, count and the CPU time of the subject, the client and everything else at its
- * edges), error checks, the pauses at which the orchestrator reads the subject's memory, and
- * the open-loop pacing loop.
+ * (time, count, bytes on the wire and the CPU time of the subject, the client and everything
+ * else at its edges), error checks, the pauses at which the orchestrator reads the subject's
+ * memory, and the open-loop pacing loop.
  *
  * @module
  */
@@ -11,21 +11,26 @@ import { stdinLines } from "../../tests/_support/this_process.ts";
 import { pause, waitFor } from "../../tests/_support/wait.ts";
 import { clientFrameSize } from "../../tests/_support/ws_wire.ts";
 import { cpuMs, machineBusyMs } from "../proc.ts";
-import type { Percentiles } from "../stats.ts";
-import { errors } from "./conn.ts";
+import { Histogram, type Percentiles } from "../stats.ts";
+import { type Conn, errors, wire } from "./conn.ts";
 import { PAYLOAD_SIZE } from "./payload.ts";
 
 /** What the orchestrator asks of one client run. */
 export interface Job {
   /** The scenario to drive. */
-  scenario: "echo" | "chat" | "fanout" | "idle" | "cycles" | "storm";
+  scenario: "echo" | "chat" | "fanout" | "idle" | "cycles" | "storm" | "events";
+  /** Events: the subject's wire format (`load/session_wire.ts`, `load/socketio_wire.ts`). */
+  wire?: "wskit" | "socketio";
   /** The subject's port on 127.0.0.1. */
   port: number;
   /** The subject's process id, for its CPU time. */
   serverPid: number;
-  /** Connections (echo, chat, cycles), subscribers (fanout) or reconnecting clients (storm). */
+  /**
+   * Connections (echo, chat, cycles, events), subscribers (fanout) or reconnecting clients
+   * (storm).
+   */
   conns: number;
-  /** Echo: messages in flight per connection (closed loop). Fanout: messages in flight. */
+  /** Echo, events: messages in flight per connection (closed loop). Fanout: in flight. */
   inflight?: number;
   /** Echo open loop and fanout latency phase: offered messages per second, all connections. */
   rate?: number;
@@ -61,7 +66,7 @@ export interface JobResult {
   otherCpuMs?: number;
   /** Latency in µs (echo: round trip; fanout: publish to receive, fixed-rate phase). */
   latency?: Percentiles;
-  /** Extra figures of a scenario. */
+  /** Extra figures of a scenario; `wireBytes`: bytes on the wire in the window, both ways. */
   extra: Record<string, number>;
 }
 
@@ -115,6 +120,7 @@ export async function step(label: string): Promise<string> {
 export interface Mark {
   t: number;
   count: number;
+  bytes: number;
   server: number;
   client: number;
   machine: number;
@@ -124,6 +130,7 @@ export function mark(job: Job, count: number): Mark {
   return {
     t: performance.now(),
     count,
+    bytes: wire.bytes,
     server: cpuMs(job.serverPid),
     client: cpuMs("self"),
     machine: machineBusyMs(),
@@ -162,8 +169,39 @@ export function windowResult(a: Mark, b: Mark): JobResult {
       0,
       (b.machine - a.machine) - (b.server - a.server) - (b.client - a.client),
     ),
-    extra: {},
+    extra: { wireBytes: b.bytes - a.bytes },
   };
+}
+
+/** A closed loop's state shared by its frame handler and {@linkcode finishLoop}. */
+export class Loop {
+  /** Round trips, from send to echo or answer (a fresh one as the window opens). */
+  hist: Histogram = new Histogram();
+  /** Echoes or answers so far, every connection. */
+  total = 0;
+  /** Whether each echo or answer sends the next message. */
+  sending = true;
+}
+
+/**
+ * The end of a closed loop: measures the window over `loop.total`, stops sending, waits for
+ * every message in flight on each connection (`states`) to come back, closes the connections.
+ */
+export async function finishLoop(
+  job: Job,
+  loop: Loop,
+  conns: Conn[],
+  states: { sent: number; received: number }[],
+  what: string,
+): Promise<JobResult> {
+  const result = await measure(job, () => loop.total, () => loop.hist = new Histogram());
+  const h = loop.hist;
+  loop.sending = false;
+  await until(() => states.every((s) => s.received === s.sent), 10_000, what);
+  for (const conn of conns) conn.close();
+  result.latency = h.percentiles();
+  result.extra.sent = states.reduce((n, s) => n + s.sent, 0);
+  return result;
 }
 
 /** How late the pacing loop ran: gaps between its turns over 1 ms (client-side stalls). */

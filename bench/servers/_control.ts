@@ -1,7 +1,7 @@
 /**
- * What every benchmark subject shares, on either runtime: its command line
- * (`--mode echo|chat|fanout --port N`), the `ready <port>` line the orchestrator waits for,
- * and a `gc` command on stdin so that memory is read after a full collection (answered with
+ * What every benchmark subject shares, on any runtime (the peers in `bench/peers/` use it on
+ * Node too): its command line (`--mode echo|chat|fanout|session --port N`), the
+ * `ready <port>` line the orchestrator waits for, and a `gc` command on stdin so that memory is read after a full collection (answered with
  * `gc done <bytes of JavaScript heap in use>`), and `exit` for a normal exit (profiles).
  *
  * Modes:
@@ -9,7 +9,9 @@
  * - `chat`: every connection joins one room; a message goes to the whole room, sender
  *   included (Bun's chat benchmark);
  * - `fanout`: connections join one room, except one opened with `?pub`, whose messages go to
- *   the room.
+ *   the room;
+ * - `session`: typed events; a `ping` event is answered with one `pong` event carrying the same
+ *   payload, in the subject's own wire format (wskit sessions, Socket.IO).
  *
  * @module
  */
@@ -23,7 +25,9 @@ import {
 } from "../../tests/_support/this_process.ts";
 
 /** The scenario a subject serves. */
-export type Mode = "echo" | "chat" | "fanout";
+export type Mode = "echo" | "chat" | "fanout" | "session";
+
+const MODES: readonly string[] = ["echo", "chat", "fanout", "session"] satisfies Mode[];
 
 function option(name: string): string | undefined {
   const all = args();
@@ -38,10 +42,8 @@ function option(name: string): string | undefined {
  */
 export function config(): { mode: Mode; port: number } {
   const mode = option("mode") ?? "echo";
-  if (mode !== "echo" && mode !== "chat" && mode !== "fanout") {
-    throw new TypeError(`Cannot serve: unknown --mode ${mode}`);
-  }
-  return { mode, port: Number(option("port") ?? "0") };
+  if (!MODES.includes(mode)) throw new TypeError(`Cannot serve: unknown --mode ${mode}`);
+  return { mode: mode as Mode, port: Number(option("port") ?? "0") };
 }
 
 /** Tells the orchestrator the subject listens, and starts reading its commands. */

@@ -13,6 +13,7 @@ interface DenoSelf {
 }
 interface NodeSelf {
   argv: string[];
+  stdin: AsyncIterable<Uint8Array>;
   exit(code: number): never;
   memoryUsage(): Memory;
   on(signal: "SIGTERM" | "SIGINT", fn: () => void): void;
@@ -59,7 +60,12 @@ export async function* readLines(stream: ReadableStream<Uint8Array>): AsyncGener
 
 /** The lines of this process's stdin, trimmed (the commands of the parent). */
 export async function* stdinLines(): AsyncGenerator<string> {
-  const stream = deno ? deno.stdin.readable : bun!.stdin.stream();
+  // Node (the benchmark's Node peers) has neither: its stdin is an async iterable.
+  const stream = deno
+    ? deno.stdin.readable
+    : bun
+    ? bun.stdin.stream()
+    : ReadableStream.from(node!.stdin);
   for await (const line of readLines(stream)) yield line.trim();
 }
 
