@@ -65,7 +65,9 @@ export type {
   RateLimitOptions,
   ServeOptions,
 } from "./src/server/options.ts";
-export type { LimitStats, ServerStats } from "./src/server/stats.ts";
+export type { LimitStats, ServerStats, TrafficStats } from "./src/server/stats.ts";
+export { metrics, metricsText } from "./src/server/metrics.ts";
+export type { MetricsOptions } from "./src/server/metrics.ts";
 export type { Relay, RelayDeliver, RelayStats } from "./src/server/relay.ts";
 
 // The rest, re-exported from their own entry points.

@@ -1,10 +1,14 @@
+#!/usr/bin/env -S deno run --allow-net
 /**
  * The broadcast chat of the classic tutorials, with its page (`chat.html`) on the same port:
  * a newcomer gets a welcome, everyone else hears that someone joined and later left, and
  * every message reaches everyone, the sender included.
  *
- *     deno run --allow-net examples/chat.ts [--port 8000] [--max-payload BYTES] [--origin URL]...
- *     bun run examples/chat.ts [--port 8000] [--max-payload BYTES] [--origin URL]...
+ *     ./examples/chat.ts [flags]      (the shebang runs it on Deno with --allow-net)
+ *     deno run --allow-net examples/chat.ts [flags]
+ *     bun run examples/chat.ts [flags]
+ *
+ * `--help` lists the flags: `--port`, `--max-payload`, `--origin`.
  *
  * Then open http://127.0.0.1:8000/ in two windows, or join from a terminal:
  * `wscat -c "ws://127.0.0.1:8000/?name=ada"`, where every line is a message.
@@ -25,9 +29,24 @@
  * @module
  */
 
-import { type Peer, serve } from "@wskit/wskit";
+import { type Hooks, type Peer, serve } from "@wskit/wskit";
 import page from "./chat.html" with { type: "text" };
-import { limitFlags, onShutdown, port } from "./_cli.ts";
+import type { Command } from "./_flags.ts";
+import { commandLine, LIMITS, onShutdown, PORT, serveOptions, start } from "./_cli.ts";
+
+const CHAT = {
+  name: "chat",
+  about: "the broadcast chat of the classic tutorials, its page on the same port",
+  deno: ["--allow-net"],
+  flags: {
+    port: PORT,
+    ...LIMITS,
+    // Every message goes to everyone: keep each one small.
+    maxPayload: { ...LIMITS.maxPayload, default: 4096 },
+  },
+} satisfies Command;
+
+const flags = commandLine(CHAT);
 
 interface Person {
   name: string;
@@ -62,7 +81,7 @@ function broadcast(peer: Peer<Person>, event: object, self = false): void {
   peer.publish("chat", JSON.stringify(event), { self });
 }
 
-const server = await serve<Person>({
+const hooks: Hooks<Person> = {
   upgrade: (request) => ({
     data: { name: new URL(request.url).searchParams.get("name")?.trim() ?? "", joined: false },
   }),
@@ -87,17 +106,23 @@ const server = await serve<Person>({
     online.delete(key(peer.data.name));
     broadcast(peer, { type: "leave", name: peer.data.name, online: online.size });
   },
-}, {
-  port: port(),
-  // Every message goes to everyone: keep each one small, and each person to 20 a second.
-  maxPayloadBytes: 4096,
-  rateLimit: { messages: 20, burst: 2000 },
-  ...limitFlags(),
-  fetch: (request) =>
-    new URL(request.url).pathname === "/"
-      ? new Response(page, { headers: { "content-type": "text/html; charset=utf-8" } })
-      : new Response("Not Found", { status: 404 }),
-});
+};
 
-console.log(`chat listening on ${server.url} (page: ${server.url.replace("ws", "http")})`);
+/** Answers plain HTTP: the page at `/`, nothing else. */
+function plain(request: Request): Response {
+  return new URL(request.url).pathname === "/"
+    ? new Response(page, { headers: { "content-type": "text/html; charset=utf-8" } })
+    : new Response("Not Found", { status: 404 });
+}
+
+const server = await start(CHAT, [{ listen: flags.port }], () =>
+  serve(hooks, {
+    ...serveOptions(flags),
+    // Every message goes to everyone: each person to 20 a second.
+    rateLimit: { messages: 20, burst: 2000 },
+    fetch: plain,
+  }));
+
+// Signals are handled before the line that says it is ready: a signal may follow at once.
 onShutdown(() => server.close());
+console.log(`chat listening on ${server.url} (page: ${server.url.replace("ws", "http")})`);

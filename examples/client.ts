@@ -1,11 +1,13 @@
+#!/usr/bin/env -S deno run --allow-net
 /**
  * A terminal client that survives server restarts: it connects to a URL (default: the local
  * chat), prints every message and every change of state, and sends each line typed on
  * standard input. Lines typed while the server is down are queued and go out, in order, once
  * it is back. End with Ctrl-D (or Ctrl-C).
  *
- *     deno run --allow-net examples/client.ts [url] [--no-heartbeat]
- *     bun run examples/client.ts [url] [--no-heartbeat]
+ *     ./examples/client.ts [flags] [URL]      (the shebang runs it on Deno with --allow-net)
+ *     deno run --allow-net examples/client.ts [flags] [URL]
+ *     bun run examples/client.ts [flags] [URL]
  *
  * Output: `< text` for a message, `* ...` for a state change. The heartbeat (`wskit:ping`,
  * answered by any wskit server) detects a link that died silently; `--no-heartbeat` turns it
@@ -15,10 +17,31 @@
  */
 
 import { ReconnectingWebSocket } from "@wskit/wskit/client";
-import { args, flag, onShutdown, stdinLines } from "./_cli.ts";
+import type { Command } from "./_flags.ts";
+import { commandLine, onShutdown, start, stdinLines, urlOf } from "./_cli.ts";
 
-const url = args().find((a) => !a.startsWith("--")) ?? "ws://127.0.0.1:8000/";
-const client = new ReconnectingWebSocket(url, undefined, { heartbeat: !flag("no-heartbeat") });
+const CLIENT = {
+  name: "client",
+  about: "a terminal client that survives server restarts: typed lines out, messages in",
+  deno: ["--allow-net"],
+  flags: {
+    noHeartbeat: { type: "boolean", help: "no wskit:ping heartbeat, for servers that ignore it" },
+    url: {
+      type: "operand",
+      value: "URL",
+      help: "the server to connect to",
+      default: "ws://127.0.0.1:8000/",
+      check: urlOf("ws:", "wss:", "http:", "https:"),
+    },
+  },
+} satisfies Command;
+
+const flags = commandLine(CLIENT);
+const client = await start(
+  CLIENT,
+  [{ connect: flags.url }],
+  () => new ReconnectingWebSocket(flags.url, undefined, { heartbeat: !flags.noHeartbeat }),
+);
 client.binaryType = "arraybuffer";
 
 client.addEventListener("connecting", (e) => console.log(`* connecting (attempt ${e.attempt})`));

@@ -45,6 +45,7 @@ const LEAVES = new Set([
   "src/server/relay.ts",
   "src/server/driver.ts",
   "src/adapters/_bun_types.ts",
+  "src/adapters/_deno_types.ts",
   "src/session/types.ts",
   "src/session/store.ts",
 ]);

@@ -1,7 +1,8 @@
 /**
  * Everything of wskit that runs in a browser page, as one module: the reconnecting client,
  * the session client and what they share. It is the input of the browser build of the
- * client (`deno task build:client`); applications import the entry points instead.
+ * client that every server serves at `/wskit/client.js` (`deno task build:browser`);
+ * applications import the entry points instead.
  *
  * @module
  */

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { ServeOptions } from "./server/options.ts";
+import { checkTls, type ServeOptions } from "./server/options.ts";
 import type { Hooks, Server } from "./server/types.ts";
 
 /**
@@ -28,15 +28,20 @@ import type { Hooks, Server } from "./server/types.ts";
  * @param hooks The lifecycle hooks.
  * @param options Where to listen, a `fetch` for plain HTTP, endpoint options.
  * @returns The running server: its `url`, `port`, `peers`, `stats()`, `publish()`, `close()`.
- * @throws {Error} When the runtime is neither Deno nor Bun.
+ * @throws {TypeError} When `options.tls` is not a PEM certificate and key.
+ * @throws {Error} When the runtime is neither Deno nor Bun, or refuses the TLS key.
  */
 export async function serve<T = unknown>(
   hooks: Hooks<T>,
   options: ServeOptions = {},
 ): Promise<Server<T>> {
-  if ("Bun" in globalThis) return (await import("./adapters/_bun_serve.ts")).serve(hooks, options);
-  if ("Deno" in globalThis) {
-    return (await import("./adapters/_deno_serve.ts")).serve(hooks, options);
-  }
-  throw new Error("Cannot serve: this runtime is neither Deno nor Bun");
+  const tls = checkTls(options.tls);
+  const checked = tls ? { ...options, tls } : options;
+  let server: Server<T>;
+  if ("Bun" in globalThis) {
+    server = await (await import("./adapters/_bun_serve.ts")).serve(hooks, checked);
+  } else if ("Deno" in globalThis) {
+    server = await (await import("./adapters/_deno_serve.ts")).serve(hooks, checked);
+  } else throw new Error("Cannot serve: this runtime is neither Deno nor Bun");
+  return tls ? { ...server, url: server.url.replace(/^ws:/, "wss:") } : server;
 }

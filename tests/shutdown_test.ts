@@ -16,7 +16,7 @@ import {
 } from "./_support/process.ts";
 import { startRedis } from "./_support/redis.ts";
 import { rawHttp, upgradeRequest } from "./_support/tcp.ts";
-import { waitFor, within } from "./_support/wait.ts";
+import { deferred, waitFor, within } from "./_support/wait.ts";
 import { TestClient } from "./_support/ws.ts";
 
 const CLIENTS = 200;
@@ -95,6 +95,7 @@ test(
     const hookCalls = new Map<string, number>();
     const closeCodes: number[] = [];
     let received = 0;
+    const checked = deferred();
     const server = await serve({
       open: (peer) => peer.subscribe("chat"),
       message(peer, m) {
@@ -104,15 +105,16 @@ test(
       async close(peer, { code }) {
         hookCalls.set(peer.id, (hookCalls.get(peer.id) ?? 0) + 1);
         closeCodes.push(code);
-        // An async hook keeps close() waiting, which is the window for new upgrades.
-        await new Promise((r) => setTimeout(r, 20));
+        // An async hook keeps close() waiting, which is the window for new upgrades: held open
+        // until the upgrade below has its answer, however slow the machine.
+        await checked.promise;
       },
     }, { port: 0 });
     const crowd = await chatters(server.url, CLIENTS);
     try {
       await waitFor(() => received > 100, "the chat to get going");
       const closing = server.close();
-      const during = await rawHttp(server.port, upgradeRequest("/"));
+      const during = await rawHttp(server.port, upgradeRequest("/")).finally(checked.resolve);
       assertEquals(during.status, 503);
       await within(closing, "close() to resolve", 15_000);
       assertEquals(hookCalls.size, CLIENTS);

@@ -10,10 +10,9 @@
  * | `/chat.js`         | the view, `web/chat.js`                                          |
  * | `/link.js`         | the wire format and the connection, `web/link.js`                |
  * | `/close_codes.js`  | the close codes of a refused name, `web/close_codes.js`          |
- * | `/wskit/client.js` | wskit's `SessionClient` for browsers, built from `src/browser.ts` |
  *
- * The last one is generated (`deno task build:client` writes `build/client.js`, which git
- * ignores), so the app says so at start when it is missing.
+ * The page's `SessionClient` comes from `/wskit/client.js`, which wskit itself serves on every
+ * server (`serveClient`): the browser module that `deno task build:browser` builds.
  *
  * @module
  */
@@ -23,25 +22,6 @@ import css from "./web/chat.css" with { type: "text" };
 import view from "./web/chat.js" with { type: "text" };
 import link from "./web/link.js" with { type: "text" };
 import codes from "./web/close_codes.js" with { type: "text" };
-
-/**
- * The browser build of wskit's client, loaded once at start.
- *
- * @throws {Error} When it has not been built.
- */
-async function browserClient(): Promise<string> {
-  try {
-    // A literal specifier: Deno puts the file in the module graph, so reading it needs no
-    // --allow-read; and it is loaded only when the app starts, not when tests import this.
-    return (await import("./build/client.js", { with: { type: "text" } })).default;
-  } catch (cause) {
-    throw new Error(
-      "Cannot serve the chat page: its browser client is not built; run `deno task " +
-        "build:client` (or start the app with `deno task start:app`)",
-      { cause },
-    );
-  }
-}
 
 /** Base64 of the SHA-256 of `text`, as a Content-Security-Policy source. */
 async function sha256(text: string): Promise<string> {
@@ -71,8 +51,6 @@ async function policy(html: string): Promise<string> {
 /**
  * Builds the handler of plain HTTP requests: the page or one of the files it loads, `404`
  * for other paths, `405` for methods other than GET and HEAD.
- *
- * @throws {Error} When the browser client has not been built.
  */
 export async function chatPage(): Promise<(request: Request) => Response> {
   const js = "text/javascript; charset=utf-8";
@@ -82,7 +60,6 @@ export async function chatPage(): Promise<(request: Request) => Response> {
     "/chat.js": { body: view, type: js },
     "/link.js": { body: link, type: js },
     "/close_codes.js": { body: codes, type: js },
-    "/wskit/client.js": { body: await browserClient(), type: js },
   };
   const headers = {
     // Always asks again: a restarted server may serve a newer page.

@@ -5,44 +5,137 @@
  * be sent, the connection's state). Plain WebSocket clients (`wscat`) share the room with the
  * pages (`./room.ts` says what they speak).
  *
- *     deno task start:app [--port 8000] [--redis redis://HOST:PORT]
+ *     deno task start:app [flags]
  *
- * which builds the page's copy of wskit's client (`deno task build:client`, into
- * `./build/client.js`) and runs `deno run --allow-net examples/chat_app/main.ts`. On Bun,
- * after that build: `bun run examples/chat_app/main.ts [--port 8000] [--redis URL]`.
+ * which builds the browser module that wskit serves at `/wskit/client.js` (`deno task
+ * build:browser`) and runs `deno run --allow-net examples/chat_app/main.ts`. On Bun, after
+ * that build: `bun run examples/chat_app/main.ts [flags]`.
  *
- * Also `--max-payload BYTES` and `--origin URL` (repeatable). With `--redis`, every instance
- * started with the same Redis shares the room, whatever its runtime, and a page resumes on
- * whichever instance it reaches. For every core of one machine, see `./serve.ts`.
+ * `--help` lists the flags (`--port`, `--redis URL`, `--max-payload`, `--origin`, ...). With
+ * `--redis`, every instance started with the same Redis shares the room, whatever its
+ * runtime, and a page resumes on whichever instance it reaches. For every core of one
+ * machine, see `./serve.ts`.
  *
- * Then open http://127.0.0.1:8000/ in two windows.
+ * Then open http://127.0.0.1:8000/ in two windows. With `--cert FILE --key FILE` (PEM; on
+ * Deno add `--allow-read`) it serves https and wss instead: open https://127.0.0.1:8000/.
  *
  * @module
  */
 
-import { serve } from "@wskit/wskit";
+import { metrics, serve } from "@wskit/wskit";
+import { MemoryStore } from "@wskit/wskit/session";
 import { RedisRelay, RedisStore } from "@wskit/wskit/redis";
-import { limitFlags, onShutdown, option, port } from "../_cli.ts";
+import type { Command } from "../_flags.ts";
+import {
+  commandLine,
+  LIMITS,
+  type NetUse,
+  onShutdown,
+  PORT,
+  serveOptions,
+  start,
+  urlOf,
+} from "../_cli.ts";
 import { chatPage } from "./files.ts";
 import { CHAT_RATE_LIMIT, chatApp } from "./room.ts";
 
-const redis = option("redis", "");
-const shared = redis === "" ? {} : {
-  relay: new RedisRelay({ url: redis, channel: "wskit-chat" }),
-  store: new RedisStore({ url: redis, prefix: "wskit-chat" }),
-};
+const APP = {
+  name: "chat_app",
+  about: "the chat on wskit's session layer: a tab that reconnects misses nothing",
+  deno: ["--allow-net"],
+  flags: {
+    port: PORT,
+    redis: {
+      type: "string",
+      value: "URL",
+      help: "share the room and its sessions with every instance using this Redis",
+      check: urlOf("redis:"),
+    },
+    ...LIMITS,
+    metrics: { type: "boolean", help: "answer GET /metrics with the counters, for Prometheus" },
+    cert: {
+      type: "string",
+      value: "FILE",
+      help: "serve https and wss with this PEM certificate chain (Deno: add --allow-read)",
+    },
+    key: { type: "string", value: "FILE", help: "the PEM private key of --cert" },
+  },
+} satisfies Command;
 
-const app = chatApp(shared.store ? { store: shared.store } : {});
-const server = await serve(app.hooks, {
-  port: port(),
-  rateLimit: CHAT_RATE_LIMIT,
-  ...limitFlags(),
-  ...(shared.relay ? { relay: shared.relay } : {}),
-  fetch: await chatPage(),
+/** Node's `process` and `fs`, which Deno 2 and Bun both have, as far as they are used here. */
+interface Node {
+  process: { exit(code: number): never };
+  fs: { readFile(path: string, encoding: "utf8"): Promise<string> };
+}
+
+/** Says in one line what is wrong with the command line, as `commandLine` does; exits 2. */
+function badCommandLine(reason: string): never {
+  console.error(`${APP.name}: Cannot start: ${reason} (see --help)`);
+  return (globalThis as unknown as Node).process.exit(2);
+}
+
+/** The text of `--cert` and `--key`, or `undefined` without them. */
+async function tlsFiles(cert: string | undefined, key: string | undefined) {
+  if (cert === undefined && key === undefined) return undefined;
+  if (cert === undefined || key === undefined) badCommandLine("--cert and --key go together");
+  // A variable, so that Deno's type check does not look for Node's types.
+  const fsSpecifier = "node:fs/promises";
+  const fs = (await import(fsSpecifier)) as Node["fs"];
+  try {
+    return { cert: await fs.readFile(cert, "utf8"), key: await fs.readFile(key, "utf8") };
+  } catch (error) {
+    return badCommandLine(
+      (error as Error).name === "NotCapable"
+        ? "reading --cert and --key needs Deno's --allow-read"
+        : `cannot read --cert or --key: ${(error as Error).message}`,
+    );
+  }
+}
+
+/** `serve()`'s refusal of the certificate or key, said as a command line to change. */
+function refusedTls(error: unknown): never {
+  const message = error instanceof Error ? error.message : "";
+  if (/^Cannot serve: .*tls\./.test(message)) {
+    badCommandLine(`--cert and --key: ${message.slice("Cannot serve: ".length)}`);
+  }
+  throw error;
+}
+
+const flags = commandLine(APP);
+const redis = flags.redis;
+const uses: NetUse[] = [{ listen: flags.port }, ...(redis ? [{ connect: redis }] : [])];
+const tls = await tlsFiles(flags.cert, flags.key);
+
+const server = await start(APP, uses, async () => {
+  const page = await chatPage();
+  const shared = redis === undefined ? {} : {
+    relay: new RedisRelay({ url: redis, channel: "wskit-chat" }),
+    store: new RedisStore({ url: redis, prefix: "wskit-chat" }),
+  };
+  const store = shared.store ?? new MemoryStore();
+  const app = chatApp({ store });
+  // Redis holds RedisStore's logs: their bytes are Redis's to report.
+  const scraped = { sessions: app, ...(store instanceof MemoryStore && { store }) };
+  const fetch = (request: Request): Response =>
+    flags.metrics && new URL(request.url).pathname === "/metrics"
+      ? metrics(server, scraped)
+      : page(request);
+  try {
+    return await serve(app.hooks, {
+      ...serveOptions(flags),
+      rateLimit: CHAT_RATE_LIMIT,
+      ...(shared.relay ? { relay: shared.relay } : {}),
+      ...(tls && { tls }),
+      fetch,
+    });
+  } catch (error) {
+    return refusedTls(error);
+  }
 });
 
+// Signals are handled before the line that says it is ready: a signal may follow at once.
+onShutdown(() => server.close());
 console.log(
   `chat listening on ${server.url} (page: ${server.url.replace("ws", "http")})` +
     (redis ? ` sharing the room through ${redis}` : ""),
 );
-onShutdown(() => server.close());

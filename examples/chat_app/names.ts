@@ -42,7 +42,7 @@ function badName(reason: string, code = "bad_name"): Refusal {
 }
 
 /** What two names are compared by: `Ada`, `ADA` and `ａｄａ` are one name. */
-function nameKey(name: string): string {
+export function nameKey(name: string): string {
   return name.replace(JOINERS, "").normalize("NFKC").toUpperCase().toLowerCase();
 }
 
@@ -102,10 +102,10 @@ export class Names {
     if (this.#holders.get(key) === holder) this.#holders.delete(key);
   }
 
-  /** A `guest-N` name no one goes by. */
-  guest(): string {
+  /** A `guest-N` name no one here goes by, nor any of `elsewhere` (name keys). */
+  guest(elsewhere: ReadonlySet<string> = new Set()): string {
     let name;
-    do name = `guest-${++this.#guests}`; while (this.#holders.has(name));
+    do name = `guest-${++this.#guests}`; while (this.#holders.has(name) || elsewhere.has(name));
     return name;
   }
 

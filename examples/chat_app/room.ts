@@ -21,8 +21,11 @@
  *
  * A name is one person's (the rules: `./names.ts`). A rename is refused with the reason; a
  * name asked for at connect (`?name=`) closes the accepted connection with `NAME_TAKEN` (4409)
- * or `NAME_REFUSED` (4400) and the reason. Names are kept per process: instances joined by a
- * relay do not see each other's.
+ * or `NAME_REFUSED` (4400) and the reason. With a shared store (Redis), a session's name is
+ * checked against every instance's members too (the room's presence, `{ name }` per member),
+ * and guest names skip those taken anywhere; two instances giving one name at the same
+ * moment are not caught (the check reads, it does not lock). Plain clients' names are per
+ * instance.
  *
  * @module
  */
@@ -39,7 +42,7 @@ import {
   type SessionStore,
   type WebSocketEndpoint,
 } from "@wskit/wskit";
-import { checkName, Names, type Refusal, TAKEN } from "./names.ts";
+import { checkName, nameKey, Names, type Refusal, TAKEN } from "./names.ts";
 import { type ChatProtocol, type Member, NAME_REFUSED, NAME_TAKEN } from "./protocol.ts";
 
 export type { ChatProtocol, Member } from "./protocol.ts";
@@ -112,12 +115,34 @@ export function chatApp(options: ChatOptions = {}): SessionServer<ChatProtocol, 
     else endpoint?.publish(PLAIN, frame);
   };
 
-  /** Takes a newcomer in under the name it asked for, or a guest name; else says why not. */
-  function admit(member: Member, live?: () => boolean): Refusal | undefined {
+  /** Whether the store is shared: then names are checked against every instance's members. */
+  const shared = options.store?.shared === true;
+
+  /**
+   * Takes a newcomer in under the name it asked for, or a guest name no one goes by here or
+   * in `elsewhere` (the name keys of other instances' members); else says why not.
+   */
+  function admit(
+    member: Member,
+    live?: () => boolean,
+    elsewhere?: ReadonlySet<string>,
+  ): Refusal | undefined {
     const bad = badNames.get(member);
     if (bad) return bad;
-    if (member.name === "") member.name = names.guest();
+    if (member.name === "") member.name = names.guest(elsewhere);
+    if (elsewhere?.has(nameKey(member.name))) return TAKEN;
     return names.claim(member, member.name, live) ? undefined : TAKEN;
+  }
+
+  /** The name keys of the room's members other than `id`, on every instance (presence). */
+  async function namesElsewhere(id: string): Promise<Set<string>> {
+    const keys = new Set<string>();
+    if (!shared) return keys; // in one process, `names` knows everyone
+    for (const m of await app.presence(ROOM)) {
+      const name = (m.data as { name?: unknown } | null)?.name;
+      if (m.id !== id && typeof name === "string") keys.add(nameKey(name));
+    }
+    return keys;
   }
 
   function turnAway(member: Member, refusal: Refusal, close: (code: number, why: string) => void) {
@@ -184,11 +209,13 @@ export function chatApp(options: ChatOptions = {}): SessionServer<ChatProtocol, 
       said(session.data.name, checked, session.id, typeof ref === "number" ? ref : 0);
       return null;
     },
-    rename(session, payload) {
+    async rename(session, payload) {
       const checked = checkName(fields(payload).name);
       if (typeof checked !== "string") throw refusal(checked);
+      if ((await namesElsewhere(session.id)).has(nameKey(checked))) throw refusal(TAKEN);
       const taken = rename(session.data, checked, session.id);
       if (taken) throw refusal(taken);
+      session.setPresence(ROOM, { name: checked });
       return { name: checked };
     },
   };
@@ -207,7 +234,7 @@ export function chatApp(options: ChatOptions = {}): SessionServer<ChatProtocol, 
       }
       return { data: member };
     },
-    connect(session, { resumed }) {
+    async connect(session, { resumed }) {
       const member = session.data;
       const live = () => app.sessions.get(session.id) === session;
       if (resumed) {
@@ -215,10 +242,12 @@ export function chatApp(options: ChatOptions = {}): SessionServer<ChatProtocol, 
         names.claim(member, member.name, live);
         return;
       }
-      const refusal = admit(member, live);
+      const elsewhere = shared ? await namesElsewhere(session.id) : undefined;
+      const refusal = admit(member, live, elsewhere);
       if (refusal) return turnAway(member, refusal, (code, why) => session.close(code, why));
       const name = member.name;
-      session.join(ROOM);
+      // Its presence shows its name to every member, on every instance.
+      session.join(ROOM, { name });
       session.emit("welcome", { name, online: online() });
       session.publish(ROOM, "joined", { name, online: online() });
       toPlain({ type: "join", name, online: online() });
@@ -232,6 +261,9 @@ export function chatApp(options: ChatOptions = {}): SessionServer<ChatProtocol, 
     },
     // The one room is the chat's: a client may ask to join it (again), and no other.
     join: (_session, room) => room === ROOM,
+    // Who is in the room, across instances: a member shows its name, which only the server
+    // sets (whatever a client asks to show).
+    presence: { accept: (session) => ({ name: session.data.name }) },
     requests,
     error(_session, error) {
       console.error("chat:", error);

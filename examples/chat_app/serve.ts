@@ -3,7 +3,7 @@
  * worker per core, and a `BroadcastChannelRelay` joins their rooms, so that everyone shares
  * one chat whichever worker the kernel gave them.
  *
- *     deno task build:client
+ *     deno task build:browser
  *     deno serve --parallel --allow-net --host 127.0.0.1 --port 8000 examples/chat_app/serve.ts
  *
  * (`deno serve` listens on every interface, 0.0.0.0, unless told `--host`.) Each worker keeps
@@ -19,7 +19,7 @@
 
 import { createHandler } from "@wskit/wskit/deno";
 import { BroadcastChannelRelay } from "@wskit/wskit/broadcast-channel";
-import { onShutdown } from "../_cli.ts";
+import { CLOSE_TIMEOUT_MS, onShutdown } from "../_cli.ts";
 import { chatPage } from "./files.ts";
 import { CHAT_RATE_LIMIT, chatApp } from "./room.ts";
 
@@ -27,6 +27,7 @@ const files = await chatPage();
 const ws = createHandler(chatApp().hooks, {
   relay: new BroadcastChannelRelay("chat"),
   rateLimit: CHAT_RATE_LIMIT,
+  closeTimeout: CLOSE_TIMEOUT_MS,
 });
 
 // deno serve's own listener shuts its HTTP server down; every worker receives the signal,
@@ -37,7 +38,9 @@ console.log("chat worker ready");
 
 export default {
   fetch(request: Request, info: Deno.ServeHandlerInfo): Response | Promise<Response> {
+    // The handler takes the upgrades and `/wskit/client.js` (the page's SessionClient).
     const upgrade = request.headers.get("upgrade")?.toLowerCase() === "websocket";
-    return upgrade ? ws.handleUpgrade(request, info) : files(request);
+    const forWskit = upgrade || new URL(request.url).pathname === "/wskit/client.js";
+    return forWskit ? ws.handleUpgrade(request, info) : files(request);
   },
 };

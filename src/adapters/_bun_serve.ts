@@ -7,11 +7,19 @@
  */
 
 import { isUpgrade, refuse } from "../server/handshake.ts";
+import { clientModuleFor } from "../server/_client_module.ts";
 import { answerPlain, listenOptions, serverHandle } from "../server/listener.ts";
-import type { ServeOptions } from "../server/options.ts";
+import { refusedTls, type ServeOptions } from "../server/options.ts";
 import type { Hooks, Server } from "../server/types.ts";
 import type { BunServe } from "./_bun_types.ts";
 import { createHandler } from "./bun.ts";
+
+/** `Bun.serve` with its `tls` option, PEM text only. */
+interface BunServeTls {
+  serve(
+    options: Parameters<BunServe["serve"]>[0] & { tls?: { cert: string; key: string } },
+  ): ReturnType<BunServe["serve"]>;
+}
 
 /**
  * Starts a Bun server whose every upgrade request goes to `hooks`.
@@ -27,17 +35,33 @@ export function serve<T = unknown>(
   const { listen, endpoint } = listenOptions(options);
   const handler = createHandler(hooks, endpoint);
   const fetch = options.fetch;
-  const bun = (globalThis as unknown as { Bun: BunServe }).Bun;
-  const server = bun.serve({
-    ...listen,
-    fetch: (request, server) =>
-      isUpgrade(request) ? handler.handleUpgrade(request, server) : answerPlain(request, fetch),
-    websocket: handler.websocket,
-    error(error) {
-      console.error("wskit: the server failed on a request:", error);
-      return refuse(500, "Internal Server Error");
-    },
-  });
+  const clientModule = clientModuleFor(options);
+  const bun = (globalThis as unknown as { Bun: BunServeTls }).Bun;
+  const tls = options.tls && { cert: options.tls.cert, key: options.tls.key };
+  let server: ReturnType<BunServe["serve"]>;
+  try {
+    server = bun.serve({
+      ...listen,
+      ...(tls && { tls }),
+      fetch: (request, server) =>
+        isUpgrade(request)
+          ? handler.handleUpgrade(request, server)
+          : answerPlain(request, fetch, clientModule),
+      websocket: handler.websocket,
+      error(error) {
+        console.error("wskit: the server failed on a request:", error);
+        return refuse(500, "Internal Server Error");
+      },
+    });
+  } catch (error) {
+    // Nothing listens: let go of what the handler holds (a relay), with nobody left to tell.
+    handler.close().catch(() => {});
+    // BoringSSL's errors carry codes ERR_OSSL_*; the address's are EADDRINUSE and the like.
+    const code = (error as { code?: unknown } | null)?.code;
+    throw tls && typeof code === "string" && code.startsWith("ERR_OSSL")
+      ? refusedTls("Bun", error)
+      : error;
+  }
   return Promise.resolve(serverHandle(handler, {
     hostname: server.hostname,
     port: server.port,

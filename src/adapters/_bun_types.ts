@@ -30,7 +30,7 @@ export interface BunServerWebSocket {
 /** The part of Bun's `Server` the adapter uses. */
 export interface BunServerLike {
   /** Upgrades a request; `false` when Bun refuses the handshake. */
-  upgrade(request: Request, options: { data: unknown; headers?: HeadersInit }): boolean;
+  upgrade(request: Request, options: { data: unknown; headers?: Headers }): boolean;
   /** Publishes to every socket subscribed to `topic`. */
   publish(topic: string, data: string | Uint8Array, compress?: boolean): number;
   /** The remote address of a request's connection. */
@@ -47,7 +47,7 @@ export interface BunWebSocketHandler {
   close(ws: BunServerWebSocket, code: number, reason: string): void;
   /** Called by Bun when a socket's backpressure has cleared. */
   drain(ws: BunServerWebSocket): void;
-  /** Bun option: compression stays off, as on Deno, which has none (docs/runtimes.md). */
+  /** Bun option: permessage-deflate with the shared compressor (wskit's `compression`). */
   perMessageDeflate: boolean;
   /** Bun option: `ws.publish` leaves the sender out. */
   publishToSelf: boolean;

@@ -4,6 +4,7 @@
  * @module
  */
 
+import type { DenoGlobal } from "./_deno_types.ts";
 import type { TcpStream } from "./_tcp_stream.ts";
 
 /**
@@ -14,7 +15,7 @@ import type { TcpStream } from "./_tcp_stream.ts";
  * @returns The connection.
  */
 export async function connect(hostname: string, port: number): Promise<TcpStream> {
-  const conn = await Deno.connect({ hostname, port });
+  const conn = await (globalThis as unknown as DenoGlobal).Deno.connect({ hostname, port });
   conn.setNoDelay(true);
   return {
     readable: conn.readable,

@@ -26,6 +26,7 @@
  * @module
  */
 
+import { clientModuleFor } from "../server/_client_module.ts";
 import type { NativeTopics, SocketDriver } from "../server/driver.ts";
 import { type Accepted, Endpoint } from "../server/endpoint.ts";
 import { refuse } from "../server/handshake.ts";
@@ -45,7 +46,8 @@ export type { BunServerLike, BunServerWebSocket, BunWebSocketHandler } from "./_
 export interface BunHandler<T = unknown> extends WebSocketEndpoint<T> {
   /**
    * Upgrades one request, or refuses it with a response that says why. Return its result
-   * from the `fetch` of `Bun.serve`: `undefined` means Bun has taken the connection over.
+   * from the `fetch` of `Bun.serve`: `undefined` means Bun has taken the connection over. A
+   * `GET` or `HEAD` of `/wskit/client.js` gets the browser client instead (`serveClient`).
    *
    * @param request The request Bun received.
    * @param server The Bun server (the second argument of `fetch`).
@@ -62,10 +64,15 @@ class BunSocket implements SocketDriver {
   peer!: ServerPeer<unknown>;
   readonly nativeBackpressure = true;
 
-  constructor(readonly endpoint: Endpoint<unknown>) {}
+  /**
+   * @param endpoint The endpoint the socket belongs to.
+   * @param compressFrom The length from which a message goes out compressed (`Infinity`: off).
+   */
+  constructor(readonly endpoint: Endpoint<unknown>, readonly compressFrom: number) {}
 
   send(data: string | Uint8Array): SendStatus {
-    const status = this.ws.send(data);
+    // Bun compresses only what it is asked to, and only for a client that negotiated it.
+    const status = this.ws.send(data, data.length >= this.compressFrom);
     if (status > 0) return "sent";
     if (status === -1) return "queued";
     // Bun also answers 0 for an empty message it did send.
@@ -97,6 +104,8 @@ class BunTopics implements NativeTopics {
   #prefix = `${++endpoints}\u0000`;
   server: BunServerLike | undefined;
 
+  constructor(readonly compressFrom: number) {}
+
   subscribe(socket: SocketDriver, topic: string): void {
     (socket as BunSocket).ws.subscribe(this.#prefix + topic);
   }
@@ -107,8 +116,10 @@ class BunTopics implements NativeTopics {
 
   publish(topic: string, data: string | Uint8Array, except?: SocketDriver): void {
     const sender = except as BunSocket | undefined;
-    if (sender && sender.peer.readyState === OPEN) sender.ws.publish(this.#prefix + topic, data);
-    else this.server?.publish(this.#prefix + topic, data);
+    const compress = data.length >= this.compressFrom;
+    if (sender && sender.peer.readyState === OPEN) {
+      sender.ws.publish(this.#prefix + topic, data, compress);
+    } else this.server?.publish(this.#prefix + topic, data, compress);
   }
 }
 
@@ -133,18 +144,24 @@ class BunTopics implements NativeTopics {
  * @param options Endpoint options.
  * @returns The upgrade function, the `websocket` object, and the endpoint's peers, stats,
  * publish and close.
+ * @throws {TypeError} For a `compression` that is neither a boolean nor an object.
+ * @throws {RangeError} For a `compression.threshold` that is not a number of bytes.
  */
 export function createHandler<T = unknown>(
   hooks: Hooks<T>,
   options: EndpointOptions = {},
 ): BunHandler<T> {
-  const topics = new BunTopics();
+  const compressFrom = compressionThreshold(options.compression);
+  const clientModule = clientModuleFor(options);
+  const topics = new BunTopics(compressFrom);
   const endpoint = new Endpoint<T>(hooks, options, topics);
   const core = endpoint as unknown as Endpoint<unknown>;
   const limits = core.limits;
   return {
     ...endpointFacade(endpoint),
     async handleUpgrade(request: Request, server: BunServerLike): Promise<Response | undefined> {
+      const module = await clientModule(request);
+      if (module) return module;
       topics.server ??= server;
       const remoteAddress = server.requestIP?.(request)?.address;
       const accepted = await endpoint.accept(request, remoteAddress);
@@ -152,7 +169,7 @@ export function createHandler<T = unknown>(
       const headers = accepted.headers ?? new Headers();
       // An empty value stops Bun from echoing the first offered subprotocol (bun#18243).
       headers.set("sec-websocket-protocol", accepted.init.protocol);
-      const driver = new BunSocket(core);
+      const driver = new BunSocket(core, compressFrom);
       driver.peer = core.createPeer(accepted as Accepted<unknown>, driver);
       if (server.upgrade(request, { data: driver, headers })) return undefined;
       core.abandon(driver.peer);
@@ -160,7 +177,8 @@ export function createHandler<T = unknown>(
     },
     websocket: {
       ...dispatch,
-      perMessageDeflate: false,
+      // Bun's shared compressor: no context between messages, no memory per connection.
+      perMessageDeflate: compressFrom !== Infinity,
       publishToSelf: false,
       maxPayloadLength: limits.maxPayloadBytes,
       // Bun counts in seconds (in steps of 4, at least 8); 0 turns it off.
@@ -172,6 +190,26 @@ export function createHandler<T = unknown>(
       closeOnBackpressureLimit: limits.closeSlowPeers,
     },
   };
+}
+
+/**
+ * The length from which messages go out compressed, from the `compression` option.
+ *
+ * @returns `Infinity` when compression is off.
+ */
+function compressionThreshold(compression: EndpointOptions["compression"]): number {
+  if (compression === undefined || compression === false) return Infinity;
+  if (compression !== true && (typeof compression !== "object" || compression === null)) {
+    throw new TypeError("Cannot configure compression: expected a boolean or { threshold }");
+  }
+  const threshold = compression === true ? undefined : compression.threshold;
+  if (threshold === undefined) return 1024;
+  if (typeof threshold !== "number" || !(threshold >= 0)) {
+    throw new RangeError(
+      `Cannot configure compression: threshold must be a number of bytes, got ${threshold}`,
+    );
+  }
+  return threshold;
 }
 
 /**

@@ -21,6 +21,7 @@
  * @module
  */
 
+import { clientModuleFor } from "../server/_client_module.ts";
 import type { SocketDriver } from "../server/driver.ts";
 import { type Accepted, Endpoint } from "../server/endpoint.ts";
 import { refuse } from "../server/handshake.ts";
@@ -28,12 +29,9 @@ import { endpointFacade } from "../server/listener.ts";
 import type { EndpointOptions } from "../server/options.ts";
 import type { ServerPeer } from "../server/peer.ts";
 import type { Hooks, SendStatus, WebSocketEndpoint } from "../server/types.ts";
+import type { DenoGlobal, DenoServeInfo } from "./_deno_types.ts";
 
-/** The part of `Deno.ServeHandlerInfo` the adapter reads. */
-export interface DenoServeInfo {
-  /** The remote address of the connection. */
-  readonly remoteAddr?: { readonly transport: string; readonly hostname?: string };
-}
+export type { DenoServeInfo } from "./_deno_types.ts";
 
 /**
  * A wskit endpoint to mount in an existing `Deno.serve`.
@@ -43,7 +41,8 @@ export interface DenoServeInfo {
 export interface DenoHandler<T = unknown> extends WebSocketEndpoint<T> {
   /**
    * Upgrades one request, or refuses it with a response that says why (`426` for a plain
-   * request, `400` for a malformed upgrade, whatever the `upgrade` hook returns).
+   * request, `400` for a malformed upgrade, whatever the `upgrade` hook returns). A `GET` or
+   * `HEAD` of `/wskit/client.js` gets the browser client instead (option `serveClient`).
    *
    * @param request The request `Deno.serve` received.
    * @param info The handler info `Deno.serve` passes, for the remote address.
@@ -157,7 +156,9 @@ class DenoSocket implements SocketDriver {
   }
 
   send(data: string | Uint8Array): SendStatus {
-    this.#ws.send(data);
+    // Deno's WebSocket takes any view; DOM's type (a Bun project with lib DOM) names only
+    // ArrayBuffer-backed ones, which would fail that project's check of this Deno-only file.
+    this.#ws.send(data as string | Uint8Array<ArrayBuffer>);
     this.#bound += (typeof data === "string" ? data.length * 3 : data.byteLength) + 14;
     if (this.#bound <= QUEUED_MARK) return "sent";
     if ((this.#bound = this.#ws.bufferedAmount) <= QUEUED_MARK) return "sent";
@@ -231,16 +232,25 @@ class DenoSocket implements SocketDriver {
  * @param hooks The application's hooks.
  * @param options Endpoint options.
  * @returns The handler, with the endpoint's peers, stats, publish and close.
+ * @throws {Error} For `compression`, which Deno's WebSocket server does not support.
  */
 export function createHandler<T = unknown>(
   hooks: Hooks<T>,
   options: EndpointOptions = {},
 ): DenoHandler<T> {
+  if (options.compression !== undefined && options.compression !== false) {
+    throw new Error(
+      "Cannot configure compression: Deno's WebSocket server does not support permessage-deflate",
+    );
+  }
+  const clientModule = clientModuleFor(options);
   const endpoint = new Endpoint<T>(hooks, options);
   const core = endpoint as unknown as Endpoint<unknown>;
   return {
     ...endpointFacade(endpoint),
     async handleUpgrade(request: Request, info?: DenoServeInfo): Promise<Response> {
+      const module = await clientModule(request);
+      if (module) return module;
       // The remote address must be read before the upgrade invalidates the request.
       const addr = info?.remoteAddr;
       const remoteAddress = addr && addr.transport === "tcp" ? addr.hostname : undefined;
@@ -251,7 +261,9 @@ export function createHandler<T = unknown>(
         // The subprotocol header is set below: Deno checks the choice against the offer split
         // at ", " only, and would refuse "b" from "a,b". Deno counts the timeout in seconds.
         const idleTimeout = Math.ceil(core.limits.idleTimeout / 1000);
-        upgraded = Deno.upgradeWebSocket(request, { idleTimeout });
+        upgraded = (globalThis as unknown as DenoGlobal).Deno.upgradeWebSocket(request, {
+          idleTimeout,
+        });
       } catch (error) {
         endpoint.release(accepted);
         return refuse(400, `Cannot upgrade: ${(error as Error).message}`);

@@ -8,7 +8,9 @@
  */
 
 import { socketUrl } from "./_env.ts";
+import { closeReason, providerFailure, socketFailure, timedOut, unusable } from "./_failure.ts";
 import type { Heartbeat } from "./_heartbeat.ts";
+import { ClientCloseEvent, type ConnectError } from "./errors.ts";
 import { ConnectingEvent, GiveUpEvent, ReconnectEvent } from "./events.ts";
 import {
   backoffDelay,
@@ -33,6 +35,8 @@ export interface ConnectorHost {
   received(event: MessageEvent): void;
   /** Closed for good: the outbox's contents, to report as dropped. */
   ended(): void;
+  /** `reconnect()` started a closed client again. */
+  restarted(): void;
 }
 
 /** One client's attempts, backoff and end. */
@@ -48,7 +52,11 @@ export class Connector {
   #heartbeat: Heartbeat | undefined;
   #host: ConnectorHost;
   #generation = 0;
+  /** Counts the starts, so that a listener of the last close that starts again is noticed. */
+  #runs = 0;
   #attempt = 0;
+  /** Why the current attempt failed, from the socket's `error` event before it opened. */
+  #failure: ConnectError | undefined;
   #openedAt: number | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
 
@@ -67,9 +75,9 @@ export class Connector {
     this.#host = host;
   }
 
-  /** Starts the first attempt. */
+  /** Starts the first attempt, unless `close()` or `reconnect()` came first. */
   start(): void {
-    if (this.phase === "connecting") this.#connect();
+    if (this.phase === "connecting" && this.#generation === 0) this.#connect();
   }
 
   /** A pending reconnect happens now. */
@@ -80,10 +88,37 @@ export class Connector {
     this.#connect();
   }
 
-  /** Drops the current socket or attempt and reconnects, or hurries a pending reconnect. */
-  reconnect(reason: string): void {
-    if (this.phase === "open" || this.phase === "connecting") this.abandon(reason);
-    else if (this.phase === "waiting") this.hurry();
+  /**
+   * Drops the current socket or attempt (with `code` in its close frame, if given) and
+   * reconnects after the backoff, whatever the policy says; hurries a pending reconnect;
+   * starts a closed client again, at once and with the attempts counted from 0.
+   */
+  reconnect(code: number | undefined, reason: string): void {
+    switch (this.phase) {
+      case "open":
+      case "connecting":
+        this.#drop(this.ws, code, reason);
+        return this.#ended(code ?? 1006, reason, false, undefined, true);
+      case "waiting":
+        return this.hurry();
+      case "closing":
+        // The closing handshake is abandoned: its close is the last one of this run.
+        this.#drop(this.ws);
+        this.#ended(1006, reason, false);
+        return this.#restart();
+      case "closed":
+        return this.#restart();
+    }
+  }
+
+  #restart(): void {
+    if (this.phase !== "closed") return;
+    this.#runs++;
+    this.#attempt = 0;
+    this.#openedAt = undefined;
+    this.phase = "connecting";
+    this.#host.restarted();
+    this.#connect();
   }
 
   /** Closes for good (arguments checked already); see `ReconnectingWebSocket.close`. */
@@ -102,17 +137,17 @@ export class Connector {
     }
     this.#drop(ws);
     this.#finish(
-      new CloseEvent("close", { code: frameCode ?? 1005, reason: reason ?? "", wasClean: false }),
+      new ClientCloseEvent({ code: frameCode ?? 1005, reason: reason ?? "", wasClean: false }),
     );
   }
 
   /** Gives up on the current socket or attempt without waiting for it: a 1006 close. */
-  abandon(reason: string, error?: unknown): void {
+  abandon(reason: string, error?: ConnectError): void {
     this.#drop(this.ws);
     if (error !== undefined) {
-      this.#host.dispatch(new ErrorEvent("error", { message: message(error), error }));
+      this.#host.dispatch(new ErrorEvent("error", { message: error.message, error }));
     }
-    this.#ended(1006, reason, false);
+    this.#ended(1006, reason, false, error);
   }
 
   /** Starts one attempt: providers, then the socket, all under the connect timeout. */
@@ -123,31 +158,39 @@ export class Connector {
     if (!current()) return;
     const timeout = this.#settings.connectTimeout;
     this.#timer = setTimeout(() => {
-      if (current()) {
-        this.abandon(
-          "connect timeout",
-          new Error(`Cannot connect: no answer within ${timeout} ms`),
-        );
-      }
+      if (current()) this.abandon("connect timeout", timedOut(timeout));
     }, timeout);
-    let ws: WebSocket;
+    let given: string | URL;
+    let protocols: string | readonly string[] | undefined;
     try {
       const p = this.#urlProvider;
-      const url = socketUrl(typeof p === "function" ? await p() : p);
+      given = typeof p === "function" ? await p() : p;
       const q = this.#protocolsProvider;
-      const protocols = typeof q === "function" ? await q() : q;
-      if (!current()) return;
+      protocols = typeof q === "function" ? await q() : q;
+    } catch (error) {
+      const failure = providerFailure(error);
+      if (current()) this.abandon(closeReason(failure), failure);
+      return;
+    }
+    if (!current()) return;
+    let ws: WebSocket;
+    try {
+      // What the runtime refuses here (a wrong scheme, duplicate subprotocols) would be
+      // refused the same way on every later attempt.
+      const url = socketUrl(given);
       ws = protocols === undefined || protocols.length === 0
         ? new WebSocket(url)
         : new WebSocket(url, protocols as string | string[]);
     } catch (error) {
-      if (current()) this.abandon(`connect failed: ${message(error)}`, error);
+      const failure = unusable(error);
+      this.abandon(closeReason(failure), failure);
       return;
     }
-    this.#attach(ws);
+    this.#attach(ws, typeof protocols === "string" ? [protocols] : protocols ?? []);
   }
 
-  #attach(ws: WebSocket): void {
+  #attach(ws: WebSocket, offered: readonly string[]): void {
+    this.#failure = undefined;
     ws.binaryType = this.#host.binaryType();
     this.ws = ws;
     this.url = ws.url;
@@ -159,15 +202,27 @@ export class Connector {
     });
     ws.addEventListener("error", (e) => {
       if (this.ws !== ws) return;
-      const error = (e as ErrorEvent).error;
-      const text = (e as ErrorEvent).message || "WebSocket error";
-      this.#host.dispatch(new ErrorEvent("error", { message: text, error }));
+      const { error, message } = e as Partial<ErrorEvent>;
+      if (this.phase === "connecting") {
+        // Before the open, the runtime's text is all there is to tell why (see _failure.ts).
+        const failure = this.#failure = socketFailure(message ?? "", offered, error);
+        this.#host.dispatch(new ErrorEvent("error", { message: failure.message, error: failure }));
+        return;
+      }
+      this.#host.dispatch(
+        new ErrorEvent("error", { message: message || "WebSocket error", error }),
+      );
     });
     ws.addEventListener("close", (e) => {
       if (this.ws !== ws) return;
       const { code, reason, wasClean } = e as CloseEvent;
+      const failure = this.phase === "connecting"
+        ? this.#failure ?? socketFailure("", offered, undefined)
+        : undefined;
       // Deno reports 0 for a connection that ended without a close frame; the standard is 1006.
-      this.#ended(code === 0 ? 1006 : code, reason, wasClean);
+      // A failed handshake carries no reason of its own: the failure's goes in its place.
+      const why = reason || (failure ? closeReason(failure) : "");
+      this.#ended(code === 0 ? 1006 : code, why, wasClean, failure);
     });
   }
 
@@ -189,21 +244,31 @@ export class Connector {
   }
 
   /** Detaches a socket so that its late events are ignored, and closes it. */
-  #drop(ws: WebSocket | undefined): void {
+  #drop(ws: WebSocket | undefined, code?: number, reason?: string): void {
     if (!ws) return;
     if (this.ws === ws) this.ws = undefined;
     try {
-      ws.close();
+      if (code === undefined) ws.close();
+      else ws.close(code, reason);
     } catch { /* already closing */ }
   }
 
-  /** One socket or attempt is over: decide whether to reconnect, then tell the listeners. */
-  #ended(code: number, reason: string, wasClean: boolean): void {
+  /**
+   * One socket or attempt is over: decide whether to reconnect (the policy is not asked when
+   * the application `requested` it), then tell the listeners.
+   */
+  #ended(
+    code: number,
+    reason: string,
+    wasClean: boolean,
+    error?: ConnectError,
+    requested = false,
+  ): void {
     if (this.phase === "closed") return;
     this.ws = undefined;
     clearTimeout(this.#timer);
     this.#heartbeat?.stop();
-    const event = new CloseEvent("close", { code, reason, wasClean });
+    const event = new ClientCloseEvent({ code, reason, wasClean }, error);
     if (this.phase === "closing") return this.#finish(event);
     const openedAt = this.#openedAt;
     this.#openedAt = undefined;
@@ -211,7 +276,7 @@ export class Connector {
       this.#attempt = 0;
     }
     const next = this.#attempt + 1;
-    if (!this.#policy(event)) {
+    if (!requested && !this.#policy(event)) {
       return this.#finish(event, new GiveUpEvent("policy", next - 1, event));
     }
     if (next > this.#settings.maxRetries) {
@@ -227,7 +292,7 @@ export class Connector {
     }
   }
 
-  #policy(event: CloseEvent): boolean {
+  #policy(event: ClientCloseEvent): boolean {
     try {
       return Boolean(this.#settings.shouldReconnect(event));
     } catch (error) {
@@ -238,13 +303,17 @@ export class Connector {
     }
   }
 
-  /** Closed for good: the last close, then giving up, then what the outbox still held. */
-  #finish(event: CloseEvent, giveUp?: GiveUpEvent): void {
+  /**
+   * Closed for good: the last close, then giving up, then what the outbox still held; unless
+   * a listener started the client again in between (the outbox then waits for the new run).
+   */
+  #finish(event: ClientCloseEvent, giveUp?: GiveUpEvent): void {
+    const run = this.#runs;
     this.phase = "closed";
     clearTimeout(this.#timer);
     this.#host.dispatch(event);
-    if (giveUp) this.#host.dispatch(giveUp);
-    this.#host.ended();
+    if (giveUp && this.#runs === run) this.#host.dispatch(giveUp);
+    if (this.#runs === run) this.#host.ended();
   }
 }
 

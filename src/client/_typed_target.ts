@@ -13,8 +13,22 @@
  */
 export type TypedListener<E> = ((event: E) => void) | { handleEvent(event: E): void };
 
-/** Any listener, as `EventTarget` takes it (declared here: not every type library has it). */
+/**
+ * Any listener, as `EventTarget` takes it (declared here: not every type library has it). A
+ * `null` listener goes to `EventTarget` cast to this type: the standard ignores `null`, but
+ * Bun's type library does not accept it.
+ */
 type AnyListener = ((event: Event) => void) | { handleEvent(event: Event): void };
+
+let listened: (target: TypedEventTarget<unknown>, type: string) => boolean;
+
+/**
+ * Whether a listener of `type` was ever added to `target` through its `addEventListener`: an
+ * event that no one can hear need not be built (a message event per message is the costly one).
+ */
+export function hasListened(target: TypedEventTarget<unknown>, type: string): boolean {
+  return listened(target, type);
+}
 
 /**
  * An `EventTarget` typed by an event map: `addEventListener("open", (e) => ...)` gives `e`
@@ -33,6 +47,13 @@ type AnyListener = ((event: Event) => void) | { handleEvent(event: Event): void 
  * @typeParam M The event map: event type to event class.
  */
 export class TypedEventTarget<M> extends EventTarget {
+  /** Types that ever had a listener; never shrinks (`once` and `signal` remove listeners unseen). */
+  #listened = new Set<string>();
+
+  static {
+    listened = (target, type) => target.#listened.has(type);
+  }
+
   /**
    * Adds a listener; typed for the events of the map.
    *
@@ -62,7 +83,8 @@ export class TypedEventTarget<M> extends EventTarget {
     listener: TypedListener<never> | null,
     options?: boolean | AddEventListenerOptions,
   ): void {
-    super.addEventListener(type, listener as AnyListener | null, options);
+    if (listener) this.#listened.add(type);
+    super.addEventListener(type, listener as AnyListener, options);
   }
 
   /**
@@ -94,6 +116,6 @@ export class TypedEventTarget<M> extends EventTarget {
     listener: TypedListener<never> | null,
     options?: boolean | EventListenerOptions,
   ): void {
-    super.removeEventListener(type, listener as AnyListener | null, options);
+    super.removeEventListener(type, listener as AnyListener, options);
   }
 }

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { ClientCloseEvent, type ConnectError } from "./errors.ts";
 import type { OutgoingData } from "./options.ts";
 
 /**
@@ -65,29 +66,40 @@ export class ReconnectEvent extends Event {
   }
 }
 
-/** Why the client stopped reconnecting on its own. */
+/**
+ * Why the client stopped reconnecting on its own: `"max-retries"` when `maxRetries` ran out,
+ * `"policy"` when `shouldReconnect` said stop (by default: a close code that says "do not
+ * come back", or a failure that cannot succeed, such as an HTTP 403 answer to the upgrade).
+ */
 export type GiveUpReason = "max-retries" | "policy";
 
 /**
  * Dispatched after the last close when the client stops reconnecting on its own.
  *
- * @example Tell the user the client stopped
+ * @example Tell the user the client stopped, and why
  * ```ts
  * import { ReconnectingWebSocket } from "@wskit/wskit/client";
  *
  * const ws = new ReconnectingWebSocket("ws://127.0.0.1:8000/", undefined, { maxRetries: 5 });
  * ws.addEventListener("giveup", (e) => {
- *   console.log(`gave up (${e.reason}) after ${e.attempt} retries`);
+ *   console.log(`gave up (${e.reason}) after ${e.attempt} retries: ${e.message}`);
  * });
  * ```
  */
 export class GiveUpEvent extends Event {
-  /** `"max-retries"` when `maxRetries` ran out, `"policy"` when the close code said stop. */
+  /** `"max-retries"` when `maxRetries` ran out, `"policy"` when `shouldReconnect` said stop. */
   readonly reason: GiveUpReason;
   /** The number of the last attempt (`0`: the first connection). */
   readonly attempt: number;
   /** The last close. */
   readonly closeEvent: CloseEvent;
+  /** Why the last attempt failed before it opened, when it did. */
+  readonly error: ConnectError | undefined;
+  /**
+   * What happened, as a sentence: "Cannot connect: the server answered the upgrade with
+   * HTTP 403", "Cannot reconnect: closed with 4401 (token expired)", ...
+   */
+  readonly message: string;
 
   /**
    * Creates the event.
@@ -101,6 +113,17 @@ export class GiveUpEvent extends Event {
     this.reason = reason;
     this.attempt = attempt;
     this.closeEvent = closeEvent;
+    const error = closeEvent instanceof ClientCloseEvent ? closeEvent.error : undefined;
+    this.error = error;
+    const reasonText = closeEvent.reason ? ` (${closeEvent.reason})` : "";
+    const last = error
+      ? error.message
+      : `Cannot reconnect: closed with ${closeEvent.code}${reasonText}`;
+    this.message = reason === "policy"
+      ? last
+      : `${error ? "Cannot connect" : "Cannot reconnect"}: gave up after ${attempt} ${
+        attempt === 1 ? "retry" : "retries"
+      }; the last: ${last.replace(/^Cannot \w+: /, "")}`;
   }
 }
 
@@ -147,9 +170,15 @@ export interface ReconnectingWebSocketEventMap {
   open: Event;
   /** A message arrived (heartbeat pongs excepted). */
   message: MessageEvent;
-  /** A connection or attempt ended, with its real code (1006 for abnormal endings). */
-  close: CloseEvent;
-  /** A socket failed, a provider threw, or an attempt timed out. */
+  /**
+   * A connection or attempt ended, with its real code (1006 for abnormal endings) and, for an
+   * attempt that failed before it opened, why.
+   */
+  close: ClientCloseEvent;
+  /**
+   * A socket failed, a provider threw, or an attempt timed out; for an attempt that failed
+   * before it opened, `error` is a {@linkcode ConnectError}.
+   */
   error: ErrorEvent;
   /** An attempt starts. */
   connecting: ConnectingEvent;

@@ -9,7 +9,8 @@
  * - a fresh URL and subprotocols per attempt from (async) providers;
  * - a bounded outbox for messages sent while down, flushed in order after the reconnect;
  * - an optional application-level heartbeat that detects half-open links;
- * - a close-code policy that tells "come back" from "do not come back";
+ * - a close-code policy that tells "come back" from "do not come back", and attempts that
+ *   say why they failed (a `ConnectError`), stopping on a failure that cannot succeed;
  * - typed state events and `for await` over messages.
  *
  * @example Reconnect to a chat, with a heartbeat the wskit server answers on its own
@@ -27,6 +28,12 @@
 
 export { ReconnectingWebSocket, type ReconnectingWebSocketHandler } from "./reconnecting.ts";
 export { TypedEventTarget, type TypedListener } from "./_typed_target.ts";
+export {
+  ClientCloseEvent,
+  ConnectError,
+  type ConnectErrorKind,
+  type ConnectErrorOptions,
+} from "./errors.ts";
 export {
   ConnectingEvent,
   DropEvent,

@@ -6,6 +6,8 @@
  */
 
 import { checkNumber } from "../_check.ts";
+import { refuseTheirOptions } from "./_migration.ts";
+import type { ClientCloseEvent } from "./errors.ts";
 
 /**
  * Where each connection attempt gets its URL: a fixed URL, or a function called before every
@@ -42,7 +44,11 @@ export type IncomingData = string | ArrayBuffer | Blob;
  */
 export type ClientSendStatus = "sent" | "queued" | "dropped";
 
-/** Backoff settings; see {@linkcode backoffDelay} for the formula. */
+/**
+ * Backoff settings; see {@linkcode backoffDelay} for the formula. When `minDelay` is above
+ * `maxDelay`, the one you set wins over the other's default, and when you set both, `maxDelay`
+ * wins (as partysocket's delay never exceeds its `maxReconnectionDelay`).
+ */
 export interface BackoffOptions {
   /**
    * The shortest wait before a reconnect attempt, in milliseconds.
@@ -140,11 +146,12 @@ export interface ReconnectingWebSocketOptions extends BackoffOptions {
   heartbeat?: boolean | ClientHeartbeatOptions;
   /**
    * Decides after each close that the application did not ask for whether to reconnect.
-   * It sees the close event that is about to be dispatched.
+   * It sees the close event that is about to be dispatched, with `error` set when the attempt
+   * failed before it opened.
    *
    * @default {defaultShouldReconnect}
    */
-  shouldReconnect?: (event: CloseEvent) => boolean;
+  shouldReconnect?: (event: ClientCloseEvent) => boolean;
   /**
    * Where `online`, `offline` and `visibilitychange` events come from. By default, in a
    * browser page or worker, the global scope (and `document` for visibility); elsewhere
@@ -191,7 +198,7 @@ export const HEARTBEAT = {
  * @param random A source of uniform numbers in `[0, 1)`.
  * @returns The delay in whole milliseconds.
  * @throws {RangeError} When `attempt` is not a positive integer or the options are out of
- * range.
+ * range (a `minDelay` above `maxDelay` is not: see {@linkcode BackoffOptions}).
  */
 export function backoffDelay(
   attempt: number,
@@ -209,18 +216,20 @@ export function backoffDelay(
 }
 
 /**
- * Checks the backoff options and applies the defaults.
+ * Checks the backoff options and applies the defaults. A `minDelay` above `maxDelay` is
+ * clamped, not refused: the one that was set wins over the other's default (`{ maxDelay: 500 }`
+ * waits 500 ms every time, `{ minDelay: 60_000 }` at least a minute), and when both were set,
+ * `maxDelay` wins, as in partysocket and reconnecting-websocket, whose options migrate here.
  *
  * @throws {RangeError} When they are out of range.
  */
 export function backoffSettings(options: BackoffOptions): Required<BackoffOptions> {
-  const minDelay = checkNumber("minDelay", options.minDelay, DEFAULTS.minDelay, { zero: true });
-  const maxDelay = checkNumber("maxDelay", options.maxDelay, DEFAULTS.maxDelay, { zero: true });
+  let minDelay = checkNumber("minDelay", options.minDelay, DEFAULTS.minDelay, { zero: true });
+  let maxDelay = checkNumber("maxDelay", options.maxDelay, DEFAULTS.maxDelay, { zero: true });
   const factor = options.factor ?? DEFAULTS.factor;
   if (minDelay > maxDelay) {
-    throw new RangeError(
-      `Cannot back off: minDelay (${minDelay}) is greater than maxDelay (${maxDelay})`,
-    );
+    if (options.maxDelay === undefined) maxDelay = minDelay;
+    else minDelay = maxDelay;
   }
   if (!(factor >= 1) || !Number.isFinite(factor)) {
     throw new RangeError(`Cannot back off: factor must be a finite number >= 1, got ${factor}`);
@@ -229,16 +238,19 @@ export function backoffSettings(options: BackoffOptions): Required<BackoffOption
 }
 
 /**
- * The default close-code policy: whether a close the application did not ask for should be
- * followed by a reconnect.
+ * The default policy: whether a close the application did not ask for should be followed by
+ * a reconnect.
  *
- * Stop on codes that say the client itself is at fault and would only repeat the failure:
- * 1002 protocol error, 1003 unsupported data, 1007 invalid payload, 1008 policy violation,
- * 1009 message too big, 1010 missing extension, and 4400-4499 (the HTTP 4xx of WebSocket
- * applications: 4401 unauthorized, 4403 forbidden, ...) except 4408 (timeout) and 4429 (too
- * many requests), which mean "later". Reconnect after everything else: abnormal closes
- * (1006, also what browsers report for a refused upgrade), server restarts and overload
- * (1001, 1011, 1012, 1013, 1014), a server's or proxy's 1000 (idle timeouts), other
+ * Stop after an attempt that failed in a way that cannot succeed later (its `error` says
+ * `retryable: false`): an HTTP 4xx answer to the upgrade other than 408 and 429, a
+ * subprotocol the runtime refused, a URL that cannot work. Stop on codes that say the client
+ * itself is at fault and would only repeat the failure: 1002 protocol error, 1003 unsupported
+ * data, 1007 invalid payload, 1008 policy violation, 1009 message too big, 1010 missing
+ * extension, and 4400-4499 (the HTTP 4xx of WebSocket applications: 4401 unauthorized, 4403
+ * forbidden, ...) except 4408 (timeout) and 4429 (too many requests), which mean "later".
+ * Reconnect after everything else: abnormal closes (1006, also what browsers report for a
+ * refused upgrade; a refused connection, a 5xx answer, a timeout), server restarts and
+ * overload (1001, 1011, 1012, 1013, 1014), a server's or proxy's 1000 (idle timeouts), other
  * application codes.
  *
  * @example Compose it with your own rule
@@ -250,10 +262,14 @@ export function backoffSettings(options: BackoffOptions): Required<BackoffOption
  * });
  * ```
  *
- * @param event The close event, or anything with its `code`.
+ * @param event The close event, or anything with its `code` (and the `error` of an attempt
+ * that failed before it opened).
  * @returns `true` to reconnect, `false` to stop for good.
  */
-export function defaultShouldReconnect(event: { readonly code: number }): boolean {
+export function defaultShouldReconnect(
+  event: { readonly code: number; readonly error?: { readonly retryable: boolean } | undefined },
+): boolean {
+  if (event.error?.retryable === false) return false;
   const code = event.code;
   if ([1002, 1003, 1007, 1008, 1009, 1010].includes(code)) return false;
   return !(code >= 4400 && code <= 4499 && code !== 4408 && code !== 4429);
@@ -268,16 +284,18 @@ export interface ClientSettings {
   maxQueued: number;
   maxQueuedBytes: number;
   heartbeat: Required<ClientHeartbeatOptions> | undefined;
-  shouldReconnect: (event: CloseEvent) => boolean;
+  shouldReconnect: (event: ClientCloseEvent) => boolean;
 }
 
 /**
  * Checks the options and applies the defaults.
  *
  * @throws {RangeError} When a number is out of range.
- * @throws {TypeError} When the heartbeat's ping or pong is not text.
+ * @throws {TypeError} When the heartbeat's ping or pong is not text, or an option is
+ * partysocket's (`minReconnectionDelay`, ...): the message names wskit's.
  */
 export function clientSettings(options: ReconnectingWebSocketOptions): ClientSettings {
+  refuseTheirOptions(options);
   const any = { zero: true, infinite: true };
   let heartbeat: Required<ClientHeartbeatOptions> | undefined;
   const beat = options.heartbeat;

@@ -10,7 +10,8 @@ import { watchEnvironment } from "./_env.ts";
 import { Heartbeat } from "./_heartbeat.ts";
 import { messages } from "./_iterate.ts";
 import { byteSize, Outbox } from "./_outbox.ts";
-import { TypedEventTarget } from "./_typed_target.ts";
+import { hasListened, TypedEventTarget } from "./_typed_target.ts";
+import type { ClientCloseEvent } from "./errors.ts";
 import { DropEvent, type ReconnectingWebSocketEventMap } from "./events.ts";
 import {
   checkClientClose,
@@ -34,6 +35,18 @@ export type ReconnectingWebSocketHandler<E> =
 
 type HandlerType = "open" | "message" | "close" | "error";
 
+type Receiver = (data: IncomingData) => void;
+let receive: (socket: ReconnectingWebSocket, receiver: Receiver) => void;
+
+/**
+ * Hands every message of `socket` (heartbeat pongs excepted) to `receiver` before its
+ * listeners: the session client reads the wire so, and a message event is built only for a
+ * socket whose messages the application listens to.
+ */
+export function receiveFirst(socket: ReconnectingWebSocket, receiver: Receiver): void {
+  receive(socket, receiver);
+}
+
 /**
  * A `WebSocket` that reconnects: the same constructor, properties, methods and events, plus
  * backoff with jitter, URL and subprotocol providers, an outbox for messages sent while down,
@@ -43,7 +56,11 @@ type HandlerType = "open" | "message" | "close" | "error";
  * then either `reconnect` (a retry is scheduled) or, when the client stops on its own,
  * `giveup`. In a `close` listener, `readyState` is already `CONNECTING` when a reconnect
  * follows and `CLOSED` when this close was the last. Messages queued when the client stops
- * for good are reported in a `drop` event.
+ * for good are reported in a `drop` event. An attempt that fails before it opens says why
+ * (a {@linkcode ConnectError} on its `error` and `close` events, and a `close` reason that
+ * reads "connect failed: ..."); one that cannot succeed later (an HTTP 403 answer to the
+ * upgrade, a refused subprotocol) stops the client with the default policy. `reconnect()`
+ * starts a closed client again.
  *
  * @example Drop-in, with the outbox and state events
  * ```ts
@@ -56,7 +73,7 @@ type HandlerType = "open" | "message" | "close" | "error";
  * ws.onmessage = (e) => console.log(e.data);
  * ws.addEventListener("close", (e) => console.log(`closed ${e.code} ${e.reason}`));
  * ws.addEventListener("reconnect", (e) => console.log(`retry #${e.attempt} in ${e.delay} ms`));
- * ws.addEventListener("giveup", (e) => console.log(`gave up: ${e.reason}`));
+ * ws.addEventListener("giveup", (e) => console.log(`gave up (${e.reason}): ${e.message}`));
  * ws.addEventListener("drop", (e) => console.warn(`dropped ${e.messages.length}: ${e.reason}`));
  * if (ws.send("hello") === "dropped") console.warn("the outbox is full");
  * ws.close(); // for good
@@ -87,7 +104,13 @@ export class ReconnectingWebSocket extends TypedEventTarget<ReconnectingWebSocke
   #outbox: Outbox;
   #binaryType: "blob" | "arraybuffer" = "blob";
   #handlers: Partial<Record<HandlerType, ReconnectingWebSocketHandler<Event>>> = {};
+  #environment: EventTarget | null | undefined;
   #unwatch: (() => void) | undefined;
+  #receiver: Receiver | undefined;
+
+  static {
+    receive = (socket, receiver) => socket.#receiver = receiver;
+  }
 
   /**
    * Creates the client and starts connecting (in a microtask, so that listeners added right
@@ -122,8 +145,16 @@ export class ReconnectingWebSocket extends TypedEventTarget<ReconnectingWebSocke
         }
       },
       received: (event) => {
-        if (this.#heartbeat?.received(event.data)) return;
-        this.dispatchEvent(new MessageEvent("message", { data: event.data, origin: event.origin }));
+        const data = event.data;
+        if (this.#heartbeat?.received(data)) return;
+        try {
+          this.#receiver?.(data);
+        } finally {
+          // Built only for a client that has (or had) a listener of messages.
+          if (hasListened(this, "message")) {
+            this.dispatchEvent(new MessageEvent("message", { data, origin: event.origin }));
+          }
+        }
       },
       ended: () => {
         this.#unwatch?.();
@@ -131,8 +162,18 @@ export class ReconnectingWebSocket extends TypedEventTarget<ReconnectingWebSocke
         const left = this.#outbox.drain();
         if (left.length > 0) this.dispatchEvent(new DropEvent("closed", left));
       },
+      restarted: () => this.#watch(),
     });
-    this.#unwatch = watchEnvironment(options.environment, {
+    this.#environment = options.environment;
+    this.#watch();
+    queueMicrotask(() => c.start());
+  }
+
+  /** Follows the browser's `online`, `offline` and `visibilitychange` while not closed. */
+  #watch(): void {
+    if (this.#unwatch) return;
+    const c = this.#c;
+    this.#unwatch = watchEnvironment(this.#environment, {
       online: () => c.hurry(),
       offline: () => {
         if (c.phase === "open" || c.phase === "connecting") c.abandon("offline");
@@ -142,7 +183,6 @@ export class ReconnectingWebSocket extends TypedEventTarget<ReconnectingWebSocke
         c.hurry();
       },
     });
-    queueMicrotask(() => c.start());
   }
 
   /** `CONNECTING` (also while waiting to reconnect), `OPEN`, `CLOSING` or `CLOSED`. */
@@ -221,11 +261,11 @@ export class ReconnectingWebSocket extends TypedEventTarget<ReconnectingWebSocke
     this.#setHandler("message", handler as ReconnectingWebSocketHandler<Event>);
   }
 
-  /** Called for every `close` event. */
-  get onclose(): ReconnectingWebSocketHandler<CloseEvent> {
-    return (this.#handlers.close ?? null) as ReconnectingWebSocketHandler<CloseEvent>;
+  /** Called for every `close` event (a {@linkcode ClientCloseEvent}: it may say why). */
+  get onclose(): ReconnectingWebSocketHandler<ClientCloseEvent> {
+    return (this.#handlers.close ?? null) as ReconnectingWebSocketHandler<ClientCloseEvent>;
   }
-  set onclose(handler: ReconnectingWebSocketHandler<CloseEvent>) {
+  set onclose(handler: ReconnectingWebSocketHandler<ClientCloseEvent>) {
     this.#setHandler("close", handler as ReconnectingWebSocketHandler<Event>);
   }
 
@@ -262,7 +302,8 @@ export class ReconnectingWebSocket extends TypedEventTarget<ReconnectingWebSocke
     }
     const ws = c.ws;
     if (c.phase === "open" && ws?.readyState === 1) {
-      byteSize(data);
+      // Text needs no check, nor its size: nothing is queued.
+      if (typeof data !== "string") byteSize(data);
       ws.send(data as string);
       return "sent";
     }
@@ -290,14 +331,45 @@ export class ReconnectingWebSocket extends TypedEventTarget<ReconnectingWebSocke
   }
 
   /**
-   * Drops the current connection or attempt (a 1006 close with `reason`, no close handshake)
-   * and reconnects after the usual backoff; a pending reconnect happens at once. Does
-   * nothing once the client is closed for good.
+   * Drops the current connection or attempt (a 1006 close with `reason`; the client does not
+   * wait for the closing handshake) and reconnects after the usual backoff, whatever
+   * `shouldReconnect` would say; a pending reconnect happens at once. On a client that is
+   * closed for good (after `close()` or `giveup`) or closing, it starts again: `readyState`
+   * back to `CONNECTING`, the first attempt at once, retries counted from 0.
+   *
+   * @example Start again after giving up, once the cause is fixed
+   * ```ts
+   * import { ReconnectingWebSocket } from "@wskit/wskit/client";
+   *
+   * const ws = new ReconnectingWebSocket("ws://127.0.0.1:8000/");
+   * ws.addEventListener("giveup", async (e) => {
+   *   console.warn(e.message);
+   *   await signInAgain();
+   *   ws.reconnect();
+   * });
+   *
+   * declare function signInAgain(): Promise<void>;
+   * ```
    *
    * @param reason The reason the `close` event carries.
    */
-  reconnect(reason = "reconnect requested"): void {
-    this.#c.reconnect(reason);
+  reconnect(reason?: string): void;
+  /**
+   * As `reconnect(reason)`, with `code` and `reason` in the close frame sent to the server
+   * and in the `close` event (as partysocket's `reconnect(code, reason)` does).
+   *
+   * @param code 1000 or 3000-4999.
+   * @param reason At most 123 bytes of UTF-8.
+   * @throws {RangeError} When the code or reason cannot go into a close frame.
+   */
+  reconnect(code: number, reason?: string): void;
+  reconnect(codeOrReason?: number | string, reason?: string): void {
+    if (typeof codeOrReason === "number") {
+      checkClientClose(codeOrReason, reason);
+      this.#c.reconnect(codeOrReason, reason ?? "");
+    } else {
+      this.#c.reconnect(undefined, codeOrReason ?? "reconnect requested");
+    }
   }
 
   /**

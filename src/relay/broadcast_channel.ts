@@ -71,7 +71,9 @@ export class BroadcastChannelRelay implements Relay {
     this.#channel = undefined;
     if (this.#closed) return;
     const channel = new BroadcastChannel(this.#name);
-    channel.onmessage = (event: MessageEvent) => {
+    // The event's type is inferred: Bun's `MessageEvent` global is not the one its
+    // `BroadcastChannel` hands out, so naming it fails a Bun type check.
+    channel.onmessage = (event) => {
       const m = event.data as Envelope;
       if (!m || m.o === this.#origin || typeof m.t !== "string") return;
       this.#received++;

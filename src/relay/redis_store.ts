@@ -9,6 +9,8 @@ import type { Position } from "../session/wire.ts";
 import {
   DEFAULT_WINDOW,
   type LogWindow,
+  type PresenceEntry,
+  type PresenceWrite,
   randomId,
   type SessionRecord,
   type SessionStore,
@@ -58,6 +60,54 @@ if ARGV[6] ~= '0' then
 end
 if KEYS[4] ~= '' then redis.call('SET', KEYS[4], o, 'PX', ARGV[7]) end
 return {o, redis.call('GET', KEYS[3])}`;
+
+// Presence: a hash per room (public id to "owner json"), a lease key per instance. A member
+// counts only while its owner's lease holds. Set: refused when full (ARGV[3] > 0), the
+// owner's lease made sure of (answers 2 when it had lapsed), the room kept from expiring.
+const PRESENCE_SET = `
+local max = tonumber(ARGV[3])
+if max > 0 and redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 and redis.call('HLEN', KEYS[1]) >= max then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+if redis.call('SET', KEYS[2], '1', 'PX', ARGV[5], 'NX') then return 2 end
+return 1`;
+
+// Removes the members ARGV[2..] that owner ARGV[1] still holds.
+const PRESENCE_REMOVE = `
+local mark = ARGV[1] .. ' '
+for i = 2, #ARGV do
+  local v = redis.call('HGET', KEYS[1], ARGV[i])
+  if v and string.sub(v, 1, #mark) == mark then redis.call('HDEL', KEYS[1], ARGV[i]) end
+end
+return 0`;
+
+// The members whose owner holds a lease (ARGV[1] is the prefix of lease keys); the others go.
+const PRESENCE_READ = `
+local all = redis.call('HGETALL', KEYS[1])
+local alive = {}
+local out = {}
+for i = 1, #all, 2 do
+  local v = all[i + 1]
+  local owner = string.sub(v, 1, (string.find(v, ' ', 1, true) or 1) - 1)
+  if alive[owner] == nil then alive[owner] = redis.call('EXISTS', ARGV[1] .. owner) == 1 end
+  if alive[owner] then
+    out[#out + 1] = all[i]
+    out[#out + 1] = v
+  else
+    redis.call('HDEL', KEYS[1], all[i])
+  end
+end
+return out`;
+
+// Renews the lease KEYS[1] (answers whether it was there), keeps ARGV[4] rooms from
+// expiring, and answers which of the owners after them hold a lease.
+const PRESENCE_BEAT = `
+local had = redis.call('SET', KEYS[1], '1', 'PX', ARGV[1], 'GET')
+local n = tonumber(ARGV[4])
+for i = 5, 4 + n do redis.call('PEXPIRE', ARGV[i], ARGV[2]) end
+local out = {had and 1 or 0}
+for i = 5 + n, #ARGV do out[#out + 1] = redis.call('EXISTS', ARGV[3] .. ARGV[i]) end
+return out`;
 
 /**
  * Session logs and records in Redis, shared by every instance: offsets are the same
@@ -220,6 +270,64 @@ export class RedisStore implements SessionStore {
   /** Forgets a session record. */
   async removeSession(sid: string): Promise<void> {
     await this.#send(["DEL", `${this.#prefix}:session:${sid}`]);
+  }
+
+  #room(room: string): string {
+    return `${this.#prefix}:pr:${room}`;
+  }
+
+  #lease(owner = ""): string {
+    return `${this.#prefix}:pl:${owner}`;
+  }
+
+  /** Sets a presence member; 0 when the room is full, 2 when the owner's lease had lapsed. */
+  async presenceSet({ room, pid, owner, json, max, lease }: PresenceWrite): Promise<number> {
+    const keys = [this.#room(room), this.#lease(owner)];
+    const args = [pid, `${owner} ${json}`, max, lease * 3, lease];
+    return Number(await this.#send(["EVAL", PRESENCE_SET, 2, ...keys, ...args]));
+  }
+
+  /** Removes the members `pids` of `room` that `owner` still holds. */
+  async presenceRemove(room: string, owner: string, pids: string[]): Promise<void> {
+    await this.#send(["EVAL", PRESENCE_REMOVE, 1, this.#room(room), owner, ...pids]);
+  }
+
+  /** The members of `room` whose owner's lease holds. */
+  async presenceRead(room: string): Promise<PresenceEntry[]> {
+    const flat = await this.#send(["EVAL", PRESENCE_READ, 1, this.#room(room), this.#lease()]);
+    const out: PresenceEntry[] = [];
+    const items = flat as Uint8Array[];
+    for (let i = 0; i + 1 < items.length; i += 2) {
+      const v = text(items[i + 1]!);
+      const space = v.indexOf(" ");
+      out.push([text(items[i]!), v.slice(0, space), v.slice(space + 1)]);
+    }
+    return out;
+  }
+
+  /** Renews `owner`'s lease; answers whether it held, and which of `others` hold theirs. */
+  async presenceBeat(
+    owner: string,
+    lease: number,
+    rooms: string[],
+    others: string[],
+  ): Promise<{ renewed: boolean; alive: boolean[] }> {
+    const args = [
+      lease,
+      lease * 3,
+      this.#lease(),
+      rooms.length,
+      ...rooms.map((r) => this.#room(r)),
+    ];
+    const reply = await this.#send([
+      "EVAL",
+      PRESENCE_BEAT,
+      1,
+      this.#lease(owner),
+      ...args,
+      ...others,
+    ]) as number[];
+    return { renewed: Number(reply[0]) === 1, alive: reply.slice(1).map((n) => Number(n) === 1) };
   }
 
   /** Closes the connection. */

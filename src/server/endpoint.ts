@@ -7,15 +7,18 @@
  */
 
 import { Contained, IdleWatch } from "./_contained.ts";
+import { countClose, counted, type Counters, newCounters, snapshot } from "./_counters.ts";
 import type { NativeTopics, SocketDriver } from "./driver.ts";
 import {
   checkHandshake,
   clip,
   isUpgrade,
   keptHeaders,
+  noProtocolWarning,
   offeredProtocols,
   readAcceptance,
   refuse,
+  shuttingDown,
   upgradeRequired,
 } from "./handshake.ts";
 import { Hub } from "./hub.ts";
@@ -23,7 +26,6 @@ import {
   LimitError,
   type Limits,
   messageSize,
-  newCounters,
   type Place,
   Places,
   resolveLimits,
@@ -38,7 +40,7 @@ import {
   toFrame,
 } from "./peer.ts";
 import type { EndpointOptions } from "./options.ts";
-import type { LimitStats, ServerStats } from "./stats.ts";
+import type { ServerStats } from "./stats.ts";
 import type { Hooks, Message, SendData, UpgradeAccept, WebSocketEndpoint } from "./types.ts";
 
 /** An upgrade the core has accepted: what the peer starts with, and extra response headers. */
@@ -60,8 +62,8 @@ export class Endpoint<T> implements WebSocketEndpoint<T>, PeerContext {
   readonly hub: Hub;
   /** The limits, with defaults applied. */
   readonly limits: Limits;
-  /** What the limits have done. */
-  readonly counters: LimitStats = newCounters();
+  /** What the limits have done and what went through. */
+  readonly counters: Counters = newCounters();
   #hooks: Hooks<T>;
   #peers = new Map<string, ServerPeer<T>>();
   #places: Places<ServerPeer<T>>;
@@ -73,6 +75,7 @@ export class Endpoint<T> implements WebSocketEndpoint<T>, PeerContext {
   #closing: Promise<void> | undefined;
   #closeCode = 1001;
   #closeReason = "";
+  #warnNoProtocol = noProtocolWarning();
 
   /**
    * @param hooks The application's hooks.
@@ -85,7 +88,7 @@ export class Endpoint<T> implements WebSocketEndpoint<T>, PeerContext {
     native?: NativeTopics,
   ) {
     this.#hooks = hooks;
-    this.hub = new Hub(native);
+    this.hub = new Hub(native, this.counters);
     const limits = this.limits = resolveLimits(options);
     this.#places = new Places(limits, this.counters, (peer) => this.#unopened(peer));
     this.#idle = new IdleWatch(() => this.#places.idle && this.#run.running === 0);
@@ -136,27 +139,12 @@ export class Endpoint<T> implements WebSocketEndpoint<T>, PeerContext {
   }
 
   stats(): ServerStats {
-    let queuedBytes = 0;
-    let slowPeers = 0;
-    for (const peer of this.#peers.values()) {
-      const queued = peer.bufferedAmount;
-      queuedBytes += queued;
-      if (queued > this.limits.backpressureBytes) slowPeers++;
-    }
-    const c = this.counters;
-    return {
-      peers: this.#peers.size,
-      topics: this.hub.topicCount,
-      subscribers: this.hub.subscribers(),
-      queuedBytes,
-      slowPeers,
-      pending: this.#places.held - this.#peers.size - this.#places.closing,
-      closing: this.#places.closing,
-      dropped: c.dropped,
-      closed: { ...c.closed },
-      refused: { ...c.refused },
-      ...(this.hub.relay ? { relay: this.hub.relay.stats() } : {}),
-    };
+    const { held, closing } = this.#places;
+    const pending = held - this.#peers.size - closing;
+    return snapshot(this.counters, this.#peers, this.hub, this.limits.backpressureBytes, {
+      pending,
+      closing,
+    });
   }
 
   publish(topic: string, data: SendData, options?: { local?: boolean }): void {
@@ -174,7 +162,7 @@ export class Endpoint<T> implements WebSocketEndpoint<T>, PeerContext {
     remoteAddress: string | undefined,
   ): Promise<Response | Accepted<T>> {
     if (!isUpgrade(request)) return upgradeRequired();
-    if (this.#closing) return shuttingDown();
+    if (this.#closing) return counted(this.counters, "shutdown", shuttingDown());
     const malformed = checkHandshake(request);
     if (malformed) {
       this.counters.refused.malformed++;
@@ -206,11 +194,11 @@ export class Endpoint<T> implements WebSocketEndpoint<T>, PeerContext {
       try {
         result = await hook(request, { remoteAddress, protocols });
       } catch (error) {
-        if (error instanceof Response) return error;
+        if (error instanceof Response) return counted(this.counters, "hook", error);
         return this.#failed(error, "the upgrade hook failed");
       }
-      if (result instanceof Response) return result;
-      if (this.#closing) return shuttingDown();
+      if (result instanceof Response) return counted(this.counters, "hook", result);
+      if (this.#closing) return counted(this.counters, "shutdown", shuttingDown());
       if (result) accept = result;
     }
     let answer;
@@ -223,6 +211,7 @@ export class Endpoint<T> implements WebSocketEndpoint<T>, PeerContext {
     const again = this.#places.refusal(address);
     if (again) return again;
     const { protocol, headers: extra } = answer;
+    this.#warnNoProtocol(protocol, protocols);
     return {
       init: { data: accept.data as T, url, headers, remoteAddress, protocol },
       headers: extra,
@@ -231,6 +220,7 @@ export class Endpoint<T> implements WebSocketEndpoint<T>, PeerContext {
   }
 
   #failed(error: unknown, why: string): Response {
+    this.counters.refused.error++;
     this.#run.report(null, error);
     return refuse(500, `Internal Server Error: ${why}`);
   }
@@ -271,6 +261,7 @@ export class Endpoint<T> implements WebSocketEndpoint<T>, PeerContext {
     // Not pending: given up already (openTimeout), and the runtime opened it late after all.
     if (!this.#places.opened(peer)) return drop(peer);
     peer.markOpen();
+    this.counters.opened++;
     this.#peers.set(peer.id, peer);
     const rate = this.limits.rate;
     if (rate) peer.bucket = new TokenBucket(rate, performance.now());
@@ -282,6 +273,9 @@ export class Endpoint<T> implements WebSocketEndpoint<T>, PeerContext {
   /** The runtime delivers a message. */
   received(peer: ServerPeer<T>, message: Message): void {
     if (peer.readyState === CLOSED) return; // aborted by a limit; the runtime lags behind
+    const counters = this.counters;
+    counters.receivedMessages++;
+    counters.receivedBytes += message.length; // bytes, or UTF-16 code units: no scan of text
     const max = this.limits.maxPayloadBytes;
     const bucket = peer.bucket;
     // Exact UTF-8 size only when a byte rate needs it or the length alone cannot clear it.
@@ -343,8 +337,9 @@ export class Endpoint<T> implements WebSocketEndpoint<T>, PeerContext {
     const sent = peer.sentClose;
     if (sent && code === 1006) ({ code, reason } = sent);
     const hook = this.#hooks.close;
-    if (this.#peers.delete(peer.id) && hook) {
-      this.#run.track(peer, () => hook(peer, { code, reason }));
+    if (this.#peers.delete(peer.id)) {
+      countClose(this.counters, code);
+      if (hook) this.#run.track(peer, () => hook(peer, { code, reason }));
     }
     this.#idle.check();
   }
@@ -380,7 +375,9 @@ export class Endpoint<T> implements WebSocketEndpoint<T>, PeerContext {
     // Peers that did not finish the closing handshake in time are dropped; if the runtime
     // then still reports nothing, their close hooks run with 1006 all the same.
     for (const peer of this.#peers.values()) peer.terminate();
-    if (await this.#idle.wait(1000)) return;
+    // Deno never reports a dropped socket: waiting longer than the close timeout itself would
+    // make a short timeout pointless.
+    if (await this.#idle.wait(Math.min(1000, this.#closeTimeout))) return;
     for (const peer of [...this.#peers.values()]) this.closed(peer, 1006, "Server shutting down");
     for (const peer of this.#places.pending) this.#unopened(peer, false);
     await this.#run.finished();
@@ -392,8 +389,4 @@ function drop(peer: ServerPeer<unknown>): void {
   try {
     peer.socket.terminate();
   } catch { /* never made, or gone already */ }
-}
-
-function shuttingDown(): Response {
-  return refuse(503, "Service Unavailable: the server is shutting down");
 }

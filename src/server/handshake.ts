@@ -6,6 +6,9 @@
  * @module
  */
 
+/** Headers in a form this runtime's `Headers` takes (`HeadersInit` is missing from Bun's types). */
+type HeadersLike = ConstructorParameters<typeof Headers>[0];
+
 const KEY = /^[A-Za-z0-9+/]{22}==$/;
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
@@ -16,10 +19,15 @@ export function isUpgrade(request: Request): boolean {
 }
 
 /** A plain-text response carrying a reason, the only form of refusal the core produces. */
-export function refuse(status: number, reason: string, headers?: HeadersInit): Response {
+export function refuse(status: number, reason: string, headers?: HeadersLike): Response {
   const h = new Headers(headers);
   h.set("content-type", "text/plain; charset=utf-8");
   return new Response(reason + "\n", { status, headers: h });
+}
+
+/** The answer to an upgrade that arrives while the endpoint closes. */
+export function shuttingDown(): Response {
+  return refuse(503, "Service Unavailable: the server is shutting down");
 }
 
 /** The answer to a plain HTTP request at a WebSocket-only endpoint. */
@@ -73,7 +81,9 @@ export function offeredProtocols(request: Request): string[] {
 }
 
 /**
- * Reads the subprotocol and headers that the upgrade hook answered with.
+ * Reads the subprotocol and headers that the upgrade hook answered with. A hook that names
+ * no subprotocol gets the first one the client offered, as with `ws`: a browser (and Bun's
+ * client) fails a connection whose server chose none of its offers. `""` chooses none.
  *
  * @throws {TypeError} For a subprotocol the client did not offer, or headers that are not.
  */
@@ -81,19 +91,45 @@ export function readAcceptance(
   accept: { protocol?: unknown; headers?: unknown },
   offered: string[],
 ): { protocol: string; headers: Headers | undefined } {
-  const protocol = accept.protocol ?? "";
+  const protocol = accept.protocol ?? offered[0] ?? "";
   if (typeof protocol !== "string" || (protocol !== "" && !offered.includes(protocol))) {
     const chosen = typeof protocol === "string"
       ? `"${clip(protocol)}"`
       : `of type ${typeof protocol}`;
-    const list = offered.length ? offered.map((p) => `"${clip(p)}"`).join(", ") : "none";
+    const list = offered.length ? offeredList(offered) : "none";
     throw new TypeError(`Cannot accept subprotocol ${chosen}: the client offered ${list}`);
   }
   const headers = accept.headers;
   return {
     protocol,
-    headers: headers === undefined ? undefined : new Headers(headers as HeadersInit),
+    headers: headers === undefined ? undefined : new Headers(headers as HeadersLike),
   };
+}
+
+/**
+ * Makes the warning, given once per endpoint, that an upgrade was accepted with none of the
+ * subprotocols its client offered: browsers and Bun's client fail such a connection.
+ *
+ * @returns A check to call with each accepted upgrade's subprotocol and the client's offer.
+ */
+export function noProtocolWarning(): (protocol: string, offered: string[]) => void {
+  let warned = false;
+  return (protocol, offered) => {
+    if (protocol !== "" || offered.length === 0 || warned) return;
+    warned = true;
+    console.warn(
+      `wskit: accepted an upgrade with no subprotocol where the client offered ${
+        offeredList(offered)
+      }: browsers and Bun's client fail such a connection; answer one of the offered ` +
+        "subprotocols from the upgrade hook, or refuse the upgrade (warned once per server)",
+    );
+  };
+}
+
+/** The first few subprotocols a client offered, each clipped: safe for a log line or an error. */
+function offeredList(offered: string[]): string {
+  const list = offered.slice(0, 3).map((p) => `"${clip(p, 40)}"`).join(", ");
+  return offered.length > 3 ? `${list}, ...` : list;
 }
 
 /** A client string cut to a length that is safe to put in a log line or an answer. */

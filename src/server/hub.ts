@@ -13,16 +13,27 @@ import type { Relay } from "./relay.ts";
 // deno-lint-ignore no-explicit-any
 type AnyPeer = ServerPeer<any>;
 
+/** What the hub adds to for a native fan-out: messages, and bytes (or UTF-16 code units). */
+export interface SentCounters {
+  sentMessages: number;
+  sentBytes: number;
+}
+
 /** Topic membership and local fan-out for one endpoint. */
 export class Hub implements PeerTopics {
   #topics = new Map<string, Set<AnyPeer>>();
   #native: NativeTopics | undefined;
   /** Where publishes go for the other instances, if any. */
   relay: Relay | undefined;
+  #sent: SentCounters | undefined;
 
-  /** @param native The runtime's own fan-out, when it has one. */
-  constructor(native?: NativeTopics) {
+  /**
+   * @param native The runtime's own fan-out, when it has one.
+   * @param sent Where the native fan-out counts what it sends (peers count their own sends).
+   */
+  constructor(native?: NativeTopics, sent?: SentCounters) {
     this.#native = native;
+    this.#sent = sent;
   }
 
   /** Adds `peer` to `topic`. */
@@ -75,8 +86,14 @@ export class Hub implements PeerTopics {
     if (!set) return;
     const native = this.#native;
     if (native) {
-      if (except && set.size === 1 && set.has(except)) return; // nobody else listens
+      const to = except && set.has(except) ? set.size - 1 : set.size;
+      if (to === 0) return; // nobody else listens
       native.publish(topic, data, except?.socket);
+      const sent = this.#sent;
+      if (sent) {
+        sent.sentMessages += to;
+        sent.sentBytes += to * data.length;
+      }
       return;
     }
     for (const peer of set) {
@@ -96,8 +113,8 @@ export class Hub implements PeerTopics {
 
   /** Local subscribers per topic. */
   subscribers(): Record<string, number> {
-    const out: Record<string, number> = {};
-    for (const [topic, set] of this.#topics) out[topic] = set.size;
-    return out;
+    // Defined, not assigned: a client may name a topic "__proto__", which assignment would
+    // drop on Bun (Deno has no __proto__ accessor), and the metrics sum these counts.
+    return Object.fromEntries(Array.from(this.#topics, ([topic, set]) => [topic, set.size]));
   }
 }

@@ -1,7 +1,6 @@
 /**
  * The protective limits of an endpoint: their defaults, the origin check, the places of
- * `maxConnections`, the per-peer token bucket and the counters that `stats()` reports.
- * Runtime-neutral.
+ * `maxConnections` and the per-peer token bucket. Runtime-neutral.
  *
  * @module
  */
@@ -361,13 +360,4 @@ export class TokenBucket {
     this.#bytes -= size;
     return true;
   }
-}
-
-/** Fresh counters for `stats()`. */
-export function newCounters(): LimitStats {
-  return {
-    dropped: 0,
-    closed: { backpressure: 0, rateLimit: 0, tooBig: 0, idle: 0, protocol: 0, openTimeout: 0 },
-    refused: { origin: 0, capacity: 0, address: 0, malformed: 0, rateLimit: 0 },
-  };
 }

@@ -11,13 +11,17 @@ import type { ServeOptions } from "./options.ts";
 import type { Awaitable, Server, WebSocketEndpoint } from "./types.ts";
 
 /**
- * Answers a request that is not an upgrade: with the application's `fetch` when there is
- * one (a failure becomes a 500, never a crash), else with `426 Upgrade Required`.
+ * Answers a request that is not an upgrade: `/wskit/client.js` with the client module (unless
+ * `clientModule` declines it), the rest with the application's `fetch` when there is one (a
+ * failure becomes a 500, never a crash), else with `426 Upgrade Required`.
  */
 export async function answerPlain(
   request: Request,
   fetch: ((request: Request) => Awaitable<Response>) | undefined,
+  clientModule: (request: Request) => Promise<Response | undefined> | undefined,
 ): Promise<Response> {
+  const module = await clientModule(request);
+  if (module) return module;
   if (!fetch) return upgradeRequired();
   try {
     return await fetch(request);

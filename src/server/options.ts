@@ -1,6 +1,6 @@
 /**
- * The options of an endpoint and of `serve()`, with their defaults. A leaf: it imports only
- * other type modules.
+ * The options of an endpoint and of `serve()`, with their defaults, and the check of
+ * `serve()`'s `tls`. A leaf: it imports only other type modules.
  *
  * @module
  */
@@ -185,6 +185,35 @@ export interface EndpointOptions {
    * @default {3000}
    */
   closeTimeout?: number;
+  /**
+   * Answer `GET` and `HEAD` of exactly `/wskit/client.js` with the browser build of wskit's
+   * client (everything of `@wskit/wskit/client` and `@wskit/wskit/session-client`) as one ES
+   * module, so that a page on the server's own port imports `SessionClient` from there with
+   * no build step, as Socket.IO serves `/socket.io/socket.io.js`. The answer carries a strong
+   * `ETag` and `cache-control: public, max-age=0, must-revalidate`: browsers revalidate it on
+   * every load and get `304` while it is unchanged. It takes precedence over `fetch` for
+   * that one path; `false` leaves the path to the application. A mounted handler answers it
+   * from `handleUpgrade` for the requests routed there. Safe to leave on: the module is the
+   * same public file for everyone (it says which wskit runs, as Socket.IO's does), and
+   * nothing of the request is read but its method, path and `If-None-Match`.
+   *
+   * @default {true}
+   */
+  serveClient?: boolean;
+  /**
+   * permessage-deflate (RFC 7692), for clients that offer it (browsers and Bun's client do,
+   * Deno's client does not). **Bun only**: Deno's WebSocket server has no compression, so on Deno
+   * `createHandler()` throws an `Error` and `serve()` rejects with it for anything but
+   * `false`. On, messages of at least `threshold` bytes (UTF-16 code units for text; 1024
+   * with `true`) are sent compressed, smaller ones as they are, where compressing costs more
+   * than it saves; a client that did not negotiate it gets every message as it is. Bun's
+   * shared compressor and decompressor serve all connections and keep no context between
+   * messages, so a connection holds no compression memory of its own; `maxPayloadBytes`
+   * bounds a message after decompression (past it: 1009).
+   *
+   * @default {false}
+   */
+  compression?: boolean | { threshold?: number };
 }
 
 /** Options of `serve()`. */
@@ -214,4 +243,72 @@ export interface ServeOptions extends EndpointOptions {
    * @default {false}
    */
   reusePort?: boolean;
+  /**
+   * Serve `https:` and `wss:` with this certificate chain and private key, both given as PEM
+   * text (the files' contents, not their paths); `server.url` then starts with `wss://`.
+   * Both runtimes take unencrypted RSA, EC and PKCS#8 keys. `serve()` rejects with an
+   * `Error` ("Cannot serve: ...", never quoting the key) for text that is not PEM, a missing
+   * half, or a key the runtime refuses (one of another certificate, say). Left out, the
+   * server speaks plain `http:` and `ws:` (behind a TLS-terminating proxy, see `trustProxy`
+   * and `publicOrigins`).
+   */
+  tls?: {
+    /** The certificate chain in PEM: the server's certificate first, then intermediates. */
+    cert: string;
+    /** The certificate's private key in PEM, unencrypted. */
+    key: string;
+  };
+}
+
+/** A PEM block of a certificate, and of an unencrypted private key (PKCS#8, RSA or EC). */
+const PEM_CERT = /-----BEGIN CERTIFICATE-----/;
+const PEM_KEY = /-----BEGIN (?:RSA |EC )?PRIVATE KEY-----/;
+
+/**
+ * Checks the `tls` option of `serve()` before the runtime sees it, so that a wrong value
+ * reads as what is wrong with it. The values are never echoed: one of them is a secret.
+ *
+ * @returns The certificate and key alone, or `undefined` without `tls`.
+ * @throws {TypeError} "Cannot serve: tls.cert ..." for a missing, non-text or non-PEM half.
+ */
+export function checkTls(tls: unknown): { cert: string; key: string } | undefined {
+  if (tls === undefined) return undefined;
+  if (typeof tls !== "object" || tls === null) {
+    throw new TypeError("Cannot serve: tls must be an object { cert, key } of PEM text");
+  }
+  const { cert, key } = tls as { cert?: unknown; key?: unknown };
+  pemText("tls.cert", cert, PEM_CERT, "a PEM certificate (-----BEGIN CERTIFICATE-----)");
+  pemText("tls.key", key, PEM_KEY, "an unencrypted PEM private key (-----BEGIN PRIVATE KEY-----)");
+  return { cert: cert as string, key: key as string };
+}
+
+/**
+ * The error `serve()` throws when the runtime refuses a certificate and key that passed
+ * {@linkcode checkTls} (a key of another certificate, a damaged block).
+ */
+export function refusedTls(runtime: "Deno" | "Bun", cause: unknown): Error {
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  const message = /KeyMismatch|KEY_VALUES_MISMATCH/.test(reason)
+    ? "tls.key is not the private key of tls.cert"
+    : `${runtime} refused tls.cert or tls.key: ${reason}`;
+  return new Error(`Cannot serve: ${message}`, { cause });
+}
+
+/** @throws {TypeError} When `value` is missing, not text, or holds no `marker`. */
+function pemText(name: string, value: unknown, marker: RegExp, what: string): void {
+  if (value === undefined || value === "") {
+    throw new TypeError(`Cannot serve: ${name} is missing; TLS needs both tls.cert and tls.key`);
+  }
+  if (typeof value !== "string") {
+    throw new TypeError(`Cannot serve: ${name} must be PEM text, got ${typeof value}`);
+  }
+  // A legacy encrypted key (Proc-Type: 4,ENCRYPTED) has the unencrypted marker.
+  const encrypted = /ENCRYPTED PRIVATE KEY|Proc-Type:\s*4,ENCRYPTED/.test(value);
+  if (marker.test(value) && !encrypted) return;
+  const hint = !value.includes("-----BEGIN")
+    ? " (pass the file's contents, not its path)"
+    : encrypted
+    ? " (it is encrypted: decrypt it with openssl pkey)"
+    : "";
+  throw new TypeError(`Cannot serve: ${name} is not ${what}${hint}`);
 }

@@ -7,7 +7,7 @@
 
 import type { SocketDriver } from "./driver.ts";
 import type { Limits, Place, TokenBucket } from "./limits.ts";
-import type { LimitStats } from "./stats.ts";
+import type { Counters } from "./_counters.ts";
 import type { Peer, PublishOptions, SendData, SendStatus } from "./types.ts";
 
 /** What the adapter knows about a connection when it creates its peer. */
@@ -44,7 +44,7 @@ export interface PeerContext {
   /** The endpoint's limits. */
   readonly limits: Limits;
   /** The endpoint's counters. */
-  readonly counters: LimitStats;
+  readonly counters: Counters;
   /** The runtime reports the peer's connection closed (runs the close hook once). */
   // deno-lint-ignore no-explicit-any
   closed(peer: ServerPeer<any>, code: number, reason: string): void;
@@ -208,7 +208,12 @@ export class ServerPeer<T = unknown> implements Peer<T> {
       return this.#overLimit();
     }
     const status = socket.send(frame);
-    if (status !== "dropped") return status;
+    if (status !== "dropped") {
+      const counters = this.#context.counters;
+      counters.sentMessages++;
+      counters.sentBytes += frame.length; // bytes, or UTF-16 code units: no scan of text
+      return status;
+    }
     // A runtime that enforces the limit itself reports "dropped" past it; under the close
     // policy it is dropping the connection too (Bun, without telling why: 1006).
     if (socket.nativeBackpressure && this.#context.limits.closeSlowPeers) return this.#overLimit();

@@ -49,11 +49,19 @@ export interface UpgradeInfo {
 export interface UpgradeAccept<T> {
   /** Per-connection data, available as `peer.data` in every later hook. */
   data?: T;
-  /** Extra headers for the `101 Switching Protocols` response (cookies, for instance). */
-  headers?: HeadersInit;
   /**
-   * The subprotocol to speak, one of those the client offered. When left out (or `""`), no
-   * `Sec-WebSocket-Protocol` header is sent, whatever the client offered.
+   * Extra headers for the `101 Switching Protocols` response (cookies, for instance): a
+   * `Headers`, name-value pairs, or an object (Deno's `HeadersInit`, written out, since Bun's
+   * types have no such name).
+   */
+  headers?: Headers | Iterable<string[]> | Record<string, string>;
+  /**
+   * The subprotocol to speak, one of those the client offered. Left out, it is the first one
+   * the client offered (as with `ws`), because browsers and Bun's client fail a connection
+   * whose server chose none of their offers. `""` chooses none: no `Sec-WebSocket-Protocol`
+   * header is sent, and the server warns once if the client had offered some.
+   *
+   * @default {the first offered subprotocol, or "" when none was offered}
    */
   protocol?: string;
 }

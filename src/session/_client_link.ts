@@ -38,6 +38,10 @@ export interface LinkHost {
   deliver(frame: Extract<Ordered, { t: "e" | "r" }>): void;
   /** The rooms the client is in. */
   readonly rooms: ReadonlySet<string>;
+  /** A presence frame (of a room the client joined, or the server joined it to). */
+  presence(frame: Extract<ServerFrame, { t: "ps" | "pi" | "po" }>): void;
+  /** The frame that joins `room` (again), with the client's presence data there. */
+  joinText(room: string): string;
 }
 
 /** One session client's wire state. */
@@ -68,7 +72,7 @@ export class ClientLink {
         fill: (stream, from) =>
           socket.send(`["g",${JSON.stringify(stream)},${JSON.stringify(from)}]`),
         lost: () => host.dispatch(new ResyncEvent("gap")),
-        stuck: (why) => socket.reconnect(why),
+        stuck: (why) => this.#restart(why),
       },
       options.gapTimeout,
       options.maxOutOfOrder,
@@ -116,7 +120,7 @@ export class ClientLink {
     this.#socket.send(JSON.stringify(hello));
     clearTimeout(this.#helloTimer);
     this.#helloTimer = setTimeout(
-      () => this.#socket.reconnect("no welcome from the server"),
+      () => this.#restart("no welcome from the server"),
       this.#options.helloTimeout,
     );
   }
@@ -155,6 +159,11 @@ export class ClientLink {
       case "epoch":
         if (this.streams.restart(frame.e)) this.#host.dispatch(new ResyncEvent("not-recovered"));
         break;
+      case "ps":
+      case "pi":
+      case "po":
+        this.#host.presence(frame);
+        break;
       case "e":
       case "r":
       case "res":
@@ -190,7 +199,7 @@ export class ClientLink {
       streams.reset(w.streams);
       const rooms = this.#hadSession ? [...this.#host.rooms] : [];
       for (const room of rooms) this.streams.expect(room);
-      this.outbox.forNewSession(rooms, unconfirmed);
+      this.outbox.forNewSession(rooms, unconfirmed, (room) => this.#host.joinText(room));
     }
     this.#welcome = { resumed, recovered: w.recovered };
     const hadSession = this.#hadSession;
@@ -233,6 +242,15 @@ export class ClientLink {
     this.#host.dispatch(
       new ErrorEvent("error", { message: `Cannot read the server: it sent ${what}` }),
     );
-    this.#socket.reconnect("protocol error");
+    this.#restart("protocol error");
+  }
+
+  /**
+   * Starts the connection again, unless the application closed the client: `reconnect()`
+   * also restarts a closed socket, and a timer set before the close must not.
+   */
+  #restart(why: string): void {
+    if (this.closed || this.#socket.readyState >= ReconnectingWebSocket.CLOSING) return;
+    this.#socket.reconnect(why);
   }
 }

@@ -15,7 +15,7 @@ export interface Outgoing {
   q: number;
   /** The frame's text (its number is implicit: its place in the session's order). */
   text: string;
-  t: "e" | "r" | "j" | "l" | "res";
+  t: "e" | "r" | "j" | "l" | "y" | "res";
   event: string;
   payload: unknown;
   size: number;
@@ -120,7 +120,11 @@ export class Outbox {
    * may or may not have been handled (pushed to `unconfirmed`, its requests rejected); what
    * was never sent goes to the new session, after joining `rooms` again.
    */
-  forNewSession(rooms: string[], unconfirmed: Unconfirmed[]): void {
+  forNewSession(
+    rooms: string[],
+    unconfirmed: Unconfirmed[],
+    joinText: (room: string) => string = (room) => `["j",${JSON.stringify(room)}]`,
+  ): void {
     const lost = (message: string) => new RemoteError(message, { code: "session_lost" });
     const unsent: Outgoing[] = [];
     for (const m of this.items) {
@@ -130,8 +134,8 @@ export class Outbox {
         continue;
       }
       this.pending.delete(m.q);
-      // A join in flight is sent again below, with the other rooms.
-      if (m.t === "j") {
+      // A join in flight is sent again below, with the other rooms and the latest presence.
+      if (m.t === "j" || m.t === "y") {
         m.pending?.resolve(undefined);
         continue;
       }
@@ -147,7 +151,7 @@ export class Outbox {
     const rejoin: Outgoing[] = [];
     for (const room of rooms) {
       if (unsent.some((m) => m.t === "j" && m.payload === room)) continue;
-      const text = `["j",${JSON.stringify(room)}]`;
+      const text = joinText(room);
       // Its answer says where the room stands; nobody else waits for it.
       const pending = { resolve() {}, reject() {}, room };
       rejoin.push({

@@ -70,9 +70,10 @@ export class Streams<F> {
 
   /** The positions to resume from. */
   positions(): Record<string, Position> {
-    const out: Record<string, Position> = {};
-    for (const [name, s] of this.#streams) if (s.pos) out[name] = [s.pos[0], s.pos[1]];
-    return out;
+    // Own properties whatever the room is called: assigning `__proto__` would set the prototype.
+    const out: [string, Position][] = [];
+    for (const [name, s] of this.#streams) if (s.pos) out.push([name, [s.pos[0], s.pos[1]]]);
+    return Object.fromEntries(out);
   }
 
   /** Starts over from the server's positions (a new session, or one not recovered). */

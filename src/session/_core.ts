@@ -18,6 +18,7 @@ import {
   type Handling,
   type Link,
   ownStream,
+  type PresenceSeam,
   roomStream,
   roomTopic,
   type ServerSession,
@@ -65,6 +66,8 @@ export class Core<T> implements SessionHost<T> {
   #writing = new Set<Promise<unknown>>();
   /** Confirmations to clients. */
   readonly acks: Acks<T>;
+  /** Presence, when on (set by `sessions()`). */
+  presence: PresenceSeam<T> | undefined;
 
   constructor(options: SessionOptions<AnyProtocol, T>) {
     this.options = options;
@@ -110,7 +113,7 @@ export class Core<T> implements SessionHost<T> {
    * Counts a write that did not complete at once as part of `ctx`, and until it settles as
    * one that `close()` waits for before it closes the store.
    */
-  #track(ctx: Handling | undefined, done: Promise<unknown>): void {
+  track(ctx: Handling | undefined, done: Promise<unknown>): void {
     if (ctx) (ctx.pending ??= []).push(done);
     this.#writing.add(done);
     const settled = () => this.#writing.delete(done);
@@ -124,9 +127,9 @@ export class Core<T> implements SessionHost<T> {
   toSession(session: AnySession<T>, prefix: string, suffix: string): void {
     if (session.ended) return;
     const ctx = this.current ?? session.handling;
-    const offset = this.store.append(ownStream(session.sid), prefix, suffix, this.#key(ctx));
+    const offset = this.store.append(session.stream, prefix, suffix, this.#key(ctx));
     if (typeof offset === "number") return this.#sendOwn(session, prefix + offset + suffix);
-    this.#track(ctx, offset);
+    this.track(ctx, offset);
     offset.then(
       (o) => this.#sendOwn(session, prefix + o + suffix),
       (e) => ctx || this.report(session, e),
@@ -194,7 +197,7 @@ export class Core<T> implements SessionHost<T> {
       endpoint.publish(topic, prefix + o + suffix, { local });
     };
     if (typeof offset === "number") return send(offset);
-    this.#track(ctx, offset);
+    this.track(ctx, offset);
     offset.then(send, (e) => ctx || this.report(null, e));
   }
 
@@ -250,7 +253,7 @@ export class Core<T> implements SessionHost<T> {
       done = Promise.reject(e);
     }
     if (!(done instanceof Promise)) return;
-    this.#track(ctx, done);
+    this.track(ctx, done);
     if (!ctx) done.catch((e) => this.report(session, e));
   }
 
@@ -280,6 +283,7 @@ export class Core<T> implements SessionHost<T> {
     const session = this.bySid.get(sid);
     if (!session) return;
     this.#forget(session);
+    this.presence?.taken(session);
     const link = session.link;
     session.link = undefined;
     if (link) {
@@ -318,6 +322,7 @@ export class Core<T> implements SessionHost<T> {
     if (session.ended) return Promise.resolve();
     session.ended = true;
     this.#forget(session);
+    this.presence?.ended(session);
     for (const p of [...session.pending?.values() ?? []]) {
       p.reject(new RemoteError("Cannot get an answer: the session ended", { code: "ended" }));
     }
@@ -376,6 +381,7 @@ export class Core<T> implements SessionHost<T> {
   async close(): Promise<void> {
     clearInterval(this.#sweep);
     this.#sweep = undefined;
+    this.presence?.close();
     await Promise.all([...this.bySid.values()].map((s) => this.end(s, "shutdown", 1001)));
     // What the end hooks (and the close hooks before them) wrote still goes to the store.
     await Promise.allSettled([...this.#writing]);

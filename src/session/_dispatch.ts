@@ -48,6 +48,7 @@ export function malformed(frame: ClientFrame): string | undefined {
       return typeof f.e === "string" ? undefined : "an event name is text";
     case "j":
     case "l":
+    case "y":
       return typeof f.r === "string" ? undefined : "a room name is text";
     case "res":
       return Number.isSafeInteger(f.i) ? undefined : "an answer names its request";
@@ -198,7 +199,9 @@ export class Dispatch<T> {
         );
       }
       case "j":
-        return this.#answer(session, frame.q, () => this.#join(session, frame.r), true);
+        return this.#answer(session, frame.q, () => this.#join(session, frame.r, frame.d), true);
+      case "y":
+        return this.#answer(session, frame.q, () => this.#update(session, frame.r, frame.d));
       case "l":
         session.leave(frame.r);
         core.respond(session, frame.q, null);
@@ -207,21 +210,43 @@ export class Dispatch<T> {
     return undefined;
   }
 
-  /** Authorizes a join, then subscribes, then reads where the room stands (in that order). */
-  #join(session: AnySession<T>, room: string): unknown {
+  /**
+   * Authorizes a join, then records its presence (with presence on), then subscribes, then
+   * reads where the room stands (in that order).
+   */
+  #join(session: AnySession<T>, room: string, data: unknown): unknown {
     const core = this.#core;
     if (!session.rooms.has(room)) core.checkJoin(session, room);
     const authorize = core.options.join;
+    const subscribe = () => {
+      // Subscribed before the position is read: every publish after it reaches this client.
+      session.join(room);
+      core.presence?.greet(session, room);
+      return core.store.position(roomStream(room));
+    };
     const enter = (ok: boolean) => {
       if (!ok) {
         throw new RemoteError(`Cannot join ${quote(room)}: not allowed`, { code: "forbidden" });
       }
-      // Subscribed before the position is read: every publish after it reaches this client.
-      session.join(room);
-      return core.store.position(roomStream(room));
+      return core.presence ? core.presence.admit(session, room, data).then(subscribe) : subscribe();
     };
     const verdict = authorize ? authorize(session as never, room) : true;
     return verdict instanceof Promise ? verdict.then(enter) : enter(verdict);
+  }
+
+  /** A client's new presence data for a room it is in. */
+  #update(session: AnySession<T>, room: string, data: unknown): Promise<null> {
+    const presence = this.#core.presence;
+    if (!presence || !session.rooms.has(room)) {
+      const why = presence ? "not in the room" : "presence is off";
+      throw new RemoteError(`Cannot show presence in ${quote(room)}: ${why}`, {
+        code: presence ? "not_in_room" : "no_presence",
+      });
+    }
+    return presence.admit(session, room, data).then(() => {
+      this.#core.persist(session, session.handling);
+      return null;
+    });
   }
 
   /**

@@ -107,8 +107,10 @@ export async function hello<T>(core: Core<T>, link: Link<T>, frame: Hello): Prom
   const names = ["", ...session.rooms];
   const key = (name: string) => name === "" ? own : roomStream(name);
   const positions = await Promise.all(names.map((name) => core.store.position(key(name))));
-  const streams: Record<string, Position> = {};
-  names.forEach((name, i) => streams[name] = positions[i]!);
+  // Own properties whatever the room is called: assigning `__proto__` would set the prototype.
+  const streams: Record<string, Position> = Object.fromEntries(
+    names.map((name, i) => [name, positions[i]!]),
+  );
   core.noteEpoch(positions[0]![0]);
   let replay: string[] = [];
   let recovered = false;
@@ -146,6 +148,7 @@ export async function hello<T>(core: Core<T>, link: Link<T>, frame: Hello): Prom
   }));
   for (const text of replay) peer.send(text);
   for (const room of session.rooms) peer.subscribe(roomTopic(room));
+  core.presence?.attached(session);
   hintAfterAttach(core, link, session, streams);
   const connect = core.options.connect;
   if (connect) core.run(session, () => connect(session, { resumed, recovered }));

@@ -17,6 +17,8 @@ export const DEFAULT_LIMITS: Required<SessionLimits> = {
   maxSessionsPerSecond: 1000,
   maxUnconfirmed: 10_000,
   maxUnconfirmedBytes: 8 * 1024 * 1024,
+  maxPresenceBytes: 512,
+  maxMembersPerRoom: 1000,
 };
 
 /**

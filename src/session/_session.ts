@@ -50,8 +50,8 @@ export class Sizes {
     const end = Math.min(this.#head + n, items.length);
     for (let i = this.#head; i < end; i++) this.bytes -= items[i]!;
     this.#head = end;
-    if (end === items.length) this.clear();
-    else if (end >= 1024 && end * 2 >= items.length) {
+    // Drained or not, the array is kept until its dead prefix is long: no new one per frame.
+    if (end >= 1024 && end * 2 >= items.length) {
       this.#items = items.slice(end);
       this.#head = 0;
     }
@@ -114,15 +114,41 @@ export interface SessionHost<T> {
   checkJoin(session: ServerSession<AnyProtocol, T>, room: string): void;
   /** The handling that is running synchronously right now, if any. */
   readonly current: Handling | undefined;
+  /** Presence, when on. */
+  readonly presence: PresenceSeam<T> | undefined;
+}
+
+/** What a session needs of presence (`_presence.ts`). */
+export interface PresenceSeam<T> {
+  /** A client's join or update: bounded, through the hook, recorded, then shown. */
+  admit(session: ServerSession<AnyProtocol, T>, room: string, data: unknown): Promise<void>;
+  /** A join or update the server makes. */
+  enter(session: ServerSession<AnyProtocol, T>, room: string, data: unknown): void;
+  /** The session left a room. */
+  leave(session: ServerSession<AnyProtocol, T>, room: string): void;
+  /** Sends the session the members of a room. */
+  greet(session: ServerSession<AnyProtocol, T>, room: string): void;
+  /** A connection attached to the session (maybe resumed from another instance's record). */
+  attached(session: ServerSession<AnyProtocol, T>): void;
+  /** The session ended: out of every room. */
+  ended(session: ServerSession<AnyProtocol, T>): void;
+  /** Another instance took the session over. */
+  taken(session: ServerSession<AnyProtocol, T>): void;
+  /** Stops the heartbeat. */
+  close(): void;
 }
 
 /** One client's session on the server; it outlives the client's connections. */
 export class ServerSession<P extends Protocol, T> implements Session<P, T> {
   readonly id: string;
   readonly sid: string;
+  /** The store stream of its own messages, made once (a key made per write is hashed anew). */
+  readonly stream: string;
   readonly identity: string;
   data: T;
   readonly rooms = new Set<string>();
+  /** Presence data (JSON) by room, with presence on. */
+  readonly presence = new Map<string, string>();
   link: Link<T> | undefined;
   /** The last client frame accepted in order. */
   lastSeq = 0;
@@ -157,8 +183,12 @@ export class ServerSession<P extends Protocol, T> implements Session<P, T> {
     // 128 random bits for the secret id; the public one only needs to be unique.
     this.sid = saved?.sid ?? randomId(16);
     this.id = saved?.pid ?? randomId(9);
+    this.stream = ownStream(this.sid);
     if (saved) {
       for (const room of saved.rooms) this.rooms.add(room);
+      if (Array.isArray(saved.presence)) {
+        for (const [room, json] of saved.presence) this.presence.set(room, json);
+      }
       this.lastSeq = this.durable = this.acked = saved.lastSeq;
     }
   }
@@ -172,6 +202,7 @@ export class ServerSession<P extends Protocol, T> implements Session<P, T> {
       data: this.data,
       rooms: [...this.rooms],
       lastSeq: this.durable,
+      ...(this.presence.size > 0 ? { presence: [...this.presence] } : {}),
     };
   }
 
@@ -205,17 +236,29 @@ export class ServerSession<P extends Protocol, T> implements Session<P, T> {
     }, () => this.pending?.delete(id));
   }
 
-  join(room: string): void {
+  join(room: string, presence?: unknown): void {
     if (this.ended || this.rooms.has(room)) return;
     this.#host.checkJoin(this.#self(), room);
     this.rooms.add(room);
     this.link?.peer.subscribe(roomTopic(room));
+    const seam = this.#host.presence;
+    if (seam && !this.presence.has(room)) {
+      seam.enter(this.#self(), room, presence);
+      seam.greet(this.#self(), room);
+    }
     this.#host.persist(this.#self(), this.#host.current ?? this.handling);
   }
 
   leave(room: string): void {
     if (!this.rooms.delete(room)) return;
     this.link?.peer.unsubscribe(roomTopic(room));
+    this.#host.presence?.leave(this.#self(), room);
+    this.#host.persist(this.#self(), this.#host.current ?? this.handling);
+  }
+
+  setPresence(room: string, data: unknown): void {
+    if (!this.rooms.has(room) || this.ended) return;
+    this.#host.presence?.enter(this.#self(), room, data);
     this.#host.persist(this.#self(), this.#host.current ?? this.handling);
   }
 

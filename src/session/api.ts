@@ -66,9 +66,16 @@ export interface Session<P extends Protocol = AnyProtocol, T = unknown> {
    * `limits.maxRoomNameBytes`, `"too_many_rooms"` when the session is in
    * `limits.maxRoomsPerSession` rooms already (thrown from a handler, it reaches the client).
    */
-  join(room: string): void;
+  join(room: string, presence?: unknown): void;
   /** Takes the session out of a room. */
   leave(room: string): void;
+  /**
+   * Sets this session's presence data in a room it is in (with `presence` on): every member
+   * of the room hears of it. No hook runs and no bound applies: the server decides.
+   *
+   * @throws {TypeError} For data JSON cannot carry.
+   */
+  setPresence(room: string, data: unknown): void;
   /** Sends an event to every session in `room`, this one excluded unless `self: true`. */
   publish<K extends EventName<P["serverEvents"]>>(
     room: string,
@@ -143,6 +150,48 @@ export interface SessionOptions<P extends Protocol, T> {
   helloTimeout?: number;
   /** Bounds on what clients can make the server hold; see {@linkcode SessionLimits}. */
   limits?: SessionLimits;
+  /**
+   * Presence: who is in each room, across every instance sharing the store. Off unless
+   * given; `true` turns it on with the defaults.
+   */
+  presence?: boolean | PresenceOptions<P, T>;
+}
+
+/**
+ * Options of presence (`sessions({ presence })`): every room member is a presence member,
+ * with public data (JSON) that every member of the room sees.
+ *
+ * @typeParam P The protocol.
+ * @typeParam T The per-session data type.
+ */
+export interface PresenceOptions<P extends Protocol, T> {
+  /**
+   * Milliseconds an instance's lease in a shared store lasts; it is renewed every third of
+   * it. The members of an instance that died leave everyone's view within `lease` plus a
+   * third of it.
+   *
+   * @default {15000}
+   */
+  lease?: number;
+  /**
+   * Authorizes or rewrites what a client asks to show (at a join, or with `setPresence`):
+   * returns the data to publish; a thrown {@linkcode RemoteError} refuses the join or the
+   * update with its message and code. Default: the client's data as it is (within
+   * `limits.maxPresenceBytes`).
+   */
+  accept?(
+    session: Session<P, T>,
+    room: string,
+    data: unknown,
+  ): unknown;
+}
+
+/** A member of a room, as {@linkcode SessionServer.presence} lists it. */
+export interface PresenceMember {
+  /** The session's public id. */
+  id: string;
+  /** Its presence data. */
+  data: unknown;
 }
 
 /**
@@ -191,6 +240,20 @@ export interface SessionLimits {
    * @default {8388608}
    */
   maxUnconfirmedBytes?: number;
+  /**
+   * Bytes of the JSON of a client's presence data; a join or update with more is refused with
+   * code `"presence_too_large"`.
+   *
+   * @default {512}
+   */
+  maxPresenceBytes?: number;
+  /**
+   * Members of one room (with presence on), across instances; a client's join past it is
+   * refused with code `"room_full"` (a join the server makes itself is not).
+   *
+   * @default {1000}
+   */
+  maxMembersPerRoom?: number;
 }
 
 /**
@@ -210,6 +273,11 @@ export interface SessionServer<P extends Protocol, T> {
     event: K,
     payload: P["serverEvents"][K],
   ): void;
+  /**
+   * The members of `room` (with `presence` on): every instance's, as this instance sees them
+   * (read from the shared store when no local session is in the room).
+   */
+  presence(room: string): Promise<PresenceMember[]>;
   /** Counters of what the layer has done. */
   stats(): SessionStats;
   /** Ends every session (reason `"shutdown"`) and releases the store. */
@@ -238,4 +306,6 @@ export interface SessionStats {
   refused: number;
   /** Times a store write failed and a connection was closed with 1011 instead of confirming. */
   storeFailures: number;
+  /** Presence memberships of this instance's sessions (sum it over instances for a total). */
+  presence: number;
 }

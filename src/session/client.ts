@@ -36,11 +36,12 @@
  * @module
  */
 
-import { ReconnectingWebSocket } from "../client/reconnecting.ts";
+import { receiveFirst, ReconnectingWebSocket } from "../client/reconnecting.ts";
 import type { ClientSendStatus, UrlProvider } from "../client/options.ts";
 import { TypedEventTarget } from "../client/_typed_target.ts";
 import type { SessionClientEventMap } from "./client_events.ts";
 import {
+  type JoinOptions,
   type SessionClientOptions,
   type SessionSettings,
   sessionSettings,
@@ -50,9 +51,10 @@ import type { AnyProtocol, EventName, Protocol, RequestOptions } from "./types.t
 import { encodePayload, quote, SUBPROTOCOL } from "./wire.ts";
 import { ClientLink, type Ordered } from "./_client_link.ts";
 import { answerRequest, awaitAnswer } from "./_requests.ts";
+import { ClientPresence } from "./_client_presence.ts";
 
 export * from "./client_events.ts";
-export type { SessionClientOptions } from "./client_options.ts";
+export type { JoinOptions, SessionClientOptions } from "./client_options.ts";
 
 /**
  * A session with a wskit `sessions()` server: typed events and requests, rooms, and
@@ -81,6 +83,7 @@ export class SessionClient<P extends Protocol = AnyProtocol>
   #rooms = new Set<string>();
   #listeners = new Map<string, Set<(payload: unknown) => void>>();
   #handlers = new Map<string, (payload: unknown) => unknown>();
+  #presence = new ClientPresence((event) => this.dispatchEvent(event));
 
   /**
    * Creates the client and starts connecting.
@@ -119,9 +122,11 @@ export class SessionClient<P extends Protocol = AnyProtocol>
       dispatch: (event) => this.dispatchEvent(event),
       deliver: (frame) => this.#deliver(frame),
       rooms: this.#rooms,
+      presence: (frame) => this.#presence.received(frame),
+      joinText: (room) => this.#presence.joinText(room),
     });
     socket.addEventListener("open", () => link.hello());
-    socket.addEventListener("message", (e) => link.received(e.data));
+    receiveFirst(socket, (data) => link.received(data));
     socket.addEventListener("close", () => link.disconnected());
   }
 
@@ -185,30 +190,61 @@ export class SessionClient<P extends Protocol = AnyProtocol>
 
   /**
    * Joins a room: its events reach this client from now on, and after any reconnect (the
-   * client joins again by itself if the server lost the session).
+   * client joins again by itself if the server lost the session). With presence on at the
+   * server, `presence` is the data the room's members see.
    *
-   * @throws {RemoteError} When the server refuses (code `"forbidden"`, `"bad_room"` or
-   * `"too_many_rooms"`).
+   * @throws {RemoteError} When the server refuses (code `"forbidden"`, `"bad_room"`,
+   * `"too_many_rooms"`, `"room_full"` or `"presence_too_large"`).
    */
-  async join(room: string, options: RequestOptions = {}): Promise<void> {
+  async join(room: string, options: JoinOptions = {}): Promise<void> {
     if (typeof room !== "string" || room === "") {
       throw new TypeError("Cannot join: the room name must be a non-empty string");
     }
+    const { presence, ...request } = options;
+    if (presence !== undefined) this.#presence.mine.set(room, presence);
+    this.#presence.joining(room);
     this.#rooms.add(room);
     this.#link.streams.expect(room);
     try {
-      await this.#call("j", "$join", room, `["j",${JSON.stringify(room)}]`, options, room);
+      const text = this.#presence.joinText(room);
+      await this.#call("j", "$join", room, text, request, room);
     } catch (error) {
       this.#rooms.delete(room);
       this.#link.streams.forget(room);
+      this.#presence.forget(room);
       throw error;
     }
+  }
+
+  /**
+   * The members of a room this client is in (joined by itself, or by the server), by public
+   * id, with their presence data: a live map, current as `presence` events arrive (empty
+   * with presence off at the server).
+   */
+  presence(room: string): ReadonlyMap<string, unknown> {
+    return this.#presence.members(room);
+  }
+
+  /**
+   * Changes the presence data this client shows in a room it is in.
+   *
+   * @throws {TypeError} When the client is not in the room, or for data JSON cannot carry.
+   * @throws {RemoteError} When the server refuses (code `"presence_too_large"`, or its own).
+   */
+  async setPresence(room: string, data: unknown, options: RequestOptions = {}): Promise<void> {
+    if (!this.#rooms.has(room)) {
+      throw new TypeError(`Cannot show presence in ${quote(room)}: the client is not in it`);
+    }
+    const text = `["y",${quote(room)},${JSON.stringify(data ?? null)}]`;
+    this.#presence.mine.set(room, data);
+    await this.#call("y", "$presence", data, text, options);
   }
 
   /** Leaves a room. */
   async leave(room: string, options: RequestOptions = {}): Promise<void> {
     this.#rooms.delete(room);
     this.#link.streams.forget(room);
+    this.#presence.forget(room);
     await this.#call("l", "$leave", room, `["l",${JSON.stringify(room)}]`, options);
   }
 
@@ -259,7 +295,7 @@ export class SessionClient<P extends Protocol = AnyProtocol>
   }
 
   #call(
-    t: "r" | "j" | "l",
+    t: "r" | "j" | "l" | "y",
     event: string,
     payload: unknown,
     text: string,

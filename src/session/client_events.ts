@@ -113,6 +113,52 @@ export class SessionDropEvent extends Event {
   }
 }
 
+/** What changed in a room's presence: a member came, left, or changed its data. */
+export type PresenceChange = "join" | "leave" | "update";
+
+/**
+ * A member of a room came, left, or changed its presence data (the room's map,
+ * `client.presence(room)`, has changed already). A reconnect that resumes the session
+ * changes nothing, so it dispatches nothing.
+ *
+ * @example Keep a member list
+ * ```ts
+ * import { SessionClient } from "@wskit/wskit/session-client";
+ *
+ * const chat = new SessionClient("ws://127.0.0.1:8000/");
+ * chat.addEventListener("presence", (e) => {
+ *   console.log(`${e.change} ${e.id} in ${e.room}: ${chat.presence(e.room).size} members`);
+ * });
+ * await chat.join("lobby", { presence: { status: "here" } });
+ * ```
+ */
+export class PresenceEvent extends Event {
+  /** What changed. */
+  readonly change: PresenceChange;
+  /** The room. */
+  readonly room: string;
+  /** The member's public id (its session's `id`). */
+  readonly id: string;
+  /** Its data (for a leave, the data it had). */
+  readonly data: unknown;
+
+  /**
+   * Creates the event.
+   *
+   * @param change What changed.
+   * @param room The room.
+   * @param id The member's public id.
+   * @param data Its data.
+   */
+  constructor(change: PresenceChange, room: string, id: string, data: unknown) {
+    super("presence");
+    this.change = change;
+    this.room = room;
+    this.id = id;
+    this.data = data;
+  }
+}
+
 /** The lifecycle events of a {@linkcode SessionClient}. */
 export interface SessionClientEventMap {
   /** The session is ready. */
@@ -125,4 +171,6 @@ export interface SessionClientEventMap {
   error: ErrorEvent;
   /** The client is closed for good. */
   close: CloseEvent;
+  /** A room's presence changed. */
+  presence: PresenceEvent;
 }

@@ -6,6 +6,18 @@
 
 import { checkNumber } from "../_check.ts";
 import type { ReconnectingWebSocketOptions } from "../client/options.ts";
+import type { RequestOptions } from "./types.ts";
+
+/** Options of `SessionClient.join`: the request's, and the presence data to show. */
+export interface JoinOptions extends RequestOptions {
+  /**
+   * Public data (JSON) every member of the room sees while this client is in it, when the
+   * server has presence on (it may rewrite or refuse it; at most 512 bytes by default).
+   *
+   * @default {null}
+   */
+  presence?: unknown;
+}
 
 /** Options of {@linkcode SessionClient}: the reconnecting socket's, plus the session's. */
 export interface SessionClientOptions

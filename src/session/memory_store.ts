@@ -9,39 +9,50 @@ import { checkNumber } from "../_check.ts";
 import { DEFAULT_WINDOW, type LogWindow, randomId, type SessionStore } from "./store.ts";
 import type { Position } from "./wire.ts";
 
-/** One entry, also a link in the store-wide list of entries from oldest to newest. */
-interface Entry {
-  offset: number;
-  at: number;
-  text: string;
-  log: Log;
-  older: Entry | undefined;
-  newer: Entry | undefined;
-}
-
 /**
- * What keeping an entry costs besides its text (the entry, its place in the lists, the
- * string's header; about 130 bytes of heap on Deno, fewer on Bun): counted in the bounds, so
- * that a log of many small frames cannot hold far more memory than `maxBytes` says.
+ * What keeping an entry costs besides its text (its places in the store's arrays, the
+ * string's header; fewer than 128 bytes of heap on Deno and on Bun): counted in the bounds,
+ * so that a log of many small frames cannot hold far more memory than `maxBytes` says.
  */
 export const ENTRY_COST = 128;
 
 /**
- * A copy of `text` in one piece. A string built by concatenation is kept by the engines as a
- * tree of its parts (V8's cons strings, JavaScriptCore's ropes), which costs twice the flat
- * text on Deno; slicing a concatenation makes the engine flatten it.
+ * `text` in one piece. A string built by concatenation is kept by the engines as a tree of
+ * its parts (V8's cons strings, JavaScriptCore's ropes), which costs about twice the flat text
+ * on Deno; `trim()` flattens it and, with nothing to trim, answers the flat string itself
+ * (a slice would keep a sliced string and its parent).
  */
 function flat(text: string): string {
-  return (" " + text).slice(1);
+  const trimmed = text.trim();
+  return trimmed.length === text.length ? trimmed : (" " + text).slice(1);
 }
 
+/**
+ * One stream's entries, oldest first, in parallel arrays: an entry is its text and its time,
+ * not an object of its own (every entry kept is something the garbage collector walks). The
+ * entry at index `i` has the offset `last - (texts.length - 1 - i)`.
+ */
 interface Log {
   /** Offset of the last entry appended. */
   last: number;
-  /** Index in `entries` of the oldest entry still kept. */
+  /** Index in `texts` of the oldest entry still kept. */
   head: number;
-  entries: Entry[];
+  texts: string[];
+  /** When each entry was appended. */
+  ats: number[];
   bytes: number;
+  /**
+   * Its places in the store-wide order that are stale: those of entries its own window took,
+   * always its oldest places there.
+   */
+  stale: number;
+  /** Dropped: all its places in the store-wide order are stale. */
+  dropped: boolean;
+}
+
+/** The offset of the oldest entry `log` keeps (`last + 1` when it keeps none). */
+function firstOffset(log: Log): number {
+  return log.last - (log.texts.length - log.head) + 1;
 }
 
 /**
@@ -61,9 +72,16 @@ export class MemoryStore implements SessionStore {
   #window: Required<LogWindow>;
   #logs = new Map<string, Log>();
   #now: () => number;
-  /** Every entry kept, oldest first, across streams: what goes when the store is full. */
-  #oldest: Entry | undefined;
-  #newest: Entry | undefined;
+  /**
+   * The log of every entry appended, oldest first, across streams: what goes first when the
+   * store is full. Places of entries that are gone already (evicted by their own log's
+   * window, or dropped) are stale and skipped, and swept out once they outnumber the entries
+   * kept.
+   */
+  #order: (Log | undefined)[] = [];
+  #orderHead = 0;
+  /** Entries kept, across streams. */
+  #count = 0;
   #bytes = 0;
 
   /**
@@ -88,50 +106,89 @@ export class MemoryStore implements SessionStore {
 
   #log(stream: string): Log {
     let log = this.#logs.get(stream);
-    if (!log) this.#logs.set(stream, log = { last: 0, head: 0, entries: [], bytes: 0 });
+    if (!log) {
+      log = { last: 0, head: 0, texts: [], ats: [], bytes: 0, stale: 0, dropped: false };
+      this.#logs.set(stream, log);
+    }
     return log;
   }
 
-  /** Takes the oldest entry of `log` out of it and out of the store-wide list. */
-  #evict(log: Log): void {
-    const entry = log.entries[log.head]!;
-    log.entries[log.head] = undefined as unknown as Entry; // let it go now, not at compaction
+  /** Takes the oldest entry out of `log`; `byWindow`: its place in the order goes stale. */
+  #evict(log: Log, byWindow: boolean): void {
+    if (byWindow) log.stale++;
+    const texts = log.texts;
+    const size = texts[log.head]!.length + ENTRY_COST;
+    texts[log.head] = ""; // let it go now, not at compaction
     log.head++;
-    log.bytes -= entry.text.length + ENTRY_COST;
-    this.#bytes -= entry.text.length + ENTRY_COST;
-    this.#unlink(entry);
-    // Compact once the dead prefix is as long as what is kept.
-    if (log.head > 1024 && log.head * 2 > log.entries.length) {
-      log.entries = log.entries.slice(log.head);
+    log.bytes -= size;
+    this.#bytes -= size;
+    this.#count--;
+    if (log.head === texts.length) {
+      log.texts = [];
+      log.ats = [];
+      log.head = 0;
+    } else if (log.head > 1024 && log.head * 2 > texts.length) {
+      // Compact once the dead prefix is as long as what is kept.
+      log.texts = texts.slice(log.head);
+      log.ats = log.ats.slice(log.head);
       log.head = 0;
     }
   }
 
-  #unlink(entry: Entry): void {
-    if (entry.older) entry.older.newer = entry.newer;
-    else this.#oldest = entry.newer;
-    if (entry.newer) entry.newer.older = entry.older;
-    else this.#newest = entry.older;
-    entry.older = entry.newer = undefined;
-  }
-
   /** Evicts entries beyond the window, oldest first. */
-  #trim(log: Log): void {
+  #trim(log: Log, now: number): void {
     const w = this.#window;
-    const oldest = this.#now() - w.maxAge;
-    while (log.head < log.entries.length) {
-      const entry = log.entries[log.head]!;
-      const count = log.entries.length - log.head;
-      if (count <= w.maxCount && log.bytes <= w.maxBytes && entry.at >= oldest) break;
-      this.#evict(log);
+    const oldest = now - w.maxAge;
+    while (log.head < log.texts.length) {
+      const count = log.texts.length - log.head;
+      if (count <= w.maxCount && log.bytes <= w.maxBytes && log.ats[log.head]! >= oldest) break;
+      this.#evict(log, true);
     }
   }
 
-  /** Evicts the store's oldest entries, whatever their stream, while it holds too much. */
+  /**
+   * Evicts the store's oldest entries, whatever their stream, while it holds too much; passes
+   * over the places of entries gone already (a log's own window takes its oldest entries, so
+   * most are at the head).
+   */
   #trimStore(): void {
-    while (this.#bytes > this.#window.maxTotalBytes && this.#oldest) {
-      this.#evict(this.#oldest.log);
+    const order = this.#order;
+    let head = this.#orderHead;
+    while (head < order.length) {
+      const log = order[head]!;
+      // Not stale: every older entry of its log came before it here, and is gone.
+      const kept = !log.dropped && log.stale === 0;
+      if (kept && this.#bytes <= this.#window.maxTotalBytes) break;
+      order[head++] = undefined;
+      if (kept) this.#evict(log, false);
+      else if (!log.dropped) log.stale--;
     }
+    this.#orderHead = head;
+    this.#sweepOrder();
+  }
+
+  /** Keeps the store-wide order about as long as the entries kept. */
+  #sweepOrder(): void {
+    let order = this.#order;
+    const head = this.#orderHead;
+    if (head === order.length) {
+      this.#order = [];
+      this.#orderHead = 0;
+    } else if (head > 1024 && head * 2 > order.length) {
+      this.#order = order = order.slice(head);
+      this.#orderHead = 0;
+    }
+    if (this.#order.length - this.#orderHead <= 2 * this.#count + 1024) return;
+    const kept: Log[] = [];
+    for (let i = this.#orderHead; i < order.length; i++) {
+      const log = order[i]!;
+      if (log.dropped) continue;
+      // A log's stale places are its oldest ones.
+      if (log.stale > 0) log.stale--;
+      else kept.push(log);
+    }
+    this.#order = kept;
+    this.#orderHead = 0;
   }
 
   /**
@@ -144,21 +201,15 @@ export class MemoryStore implements SessionStore {
     const log = this.#log(stream);
     const offset = ++log.last;
     const text = flat(prefix + offset + suffix);
-    const entry: Entry = {
-      offset,
-      at: this.#now(),
-      text,
-      log,
-      older: this.#newest,
-      newer: undefined,
-    };
-    if (this.#newest) this.#newest.newer = entry;
-    else this.#oldest = entry;
-    this.#newest = entry;
-    log.entries.push(entry);
-    log.bytes += text.length + ENTRY_COST;
-    this.#bytes += text.length + ENTRY_COST;
-    this.#trim(log);
+    const now = this.#now();
+    log.texts.push(text);
+    log.ats.push(now);
+    const size = text.length + ENTRY_COST;
+    log.bytes += size;
+    this.#bytes += size;
+    this.#count++;
+    this.#order.push(log);
+    this.#trim(log, now);
     this.#trimStore();
     return offset;
   }
@@ -180,29 +231,36 @@ export class MemoryStore implements SessionStore {
     if (!log) return after === 0 ? [] : null;
     if (after > log.last || after < 0) return null;
     if (after === log.last) return [];
-    this.#trim(log);
-    const first = log.entries[log.head];
+    this.#trim(log, this.#now());
     // The entry right after the client's position must still be here.
-    if (!first || first.offset > after + 1) return null;
-    const out: string[] = [];
-    for (let i = log.head + (after + 1 - first.offset); i < log.entries.length; i++) {
-      out.push(log.entries[i]!.text);
-    }
-    return out;
+    const first = firstOffset(log);
+    if (first > after + 1) return null;
+    return log.texts.slice(log.head + (after + 1 - first));
   }
 
   /** Forgets a stream. */
   drop(stream: string): void {
     const log = this.#logs.get(stream);
     if (!log) return;
-    while (log.head < log.entries.length) this.#evict(log);
+    const kept = log.texts.length - log.head;
+    this.#bytes -= log.bytes;
+    this.#count -= kept;
+    log.dropped = true;
+    log.texts = [];
+    log.ats = [];
+    log.head = 0;
+    log.bytes = 0;
     this.#logs.delete(stream);
+    this.#sweepOrder();
   }
 
   /** Forgets every stream. */
   close(): void {
+    for (const log of this.#logs.values()) log.dropped = true;
     this.#logs.clear();
-    this.#oldest = this.#newest = undefined;
+    this.#order = [];
+    this.#orderHead = 0;
+    this.#count = 0;
     this.#bytes = 0;
   }
 }

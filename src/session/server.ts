@@ -46,6 +46,7 @@ import { utf8Length } from "../_utf8.ts";
 import { parseClientFrame, SUBPROTOCOL } from "./wire.ts";
 import { Core, EPOCH, RELAYED_ROOM, TAKEN } from "./_core.ts";
 import { Dispatch, malformed } from "./_dispatch.ts";
+import { Presence, RELAYED_PRESENCE } from "./_presence.ts";
 import { hello, HelloRefused } from "./_hello.ts";
 import type { Link } from "./_session.ts";
 import type { Session, SessionOptions, SessionServer } from "./api.ts";
@@ -54,6 +55,8 @@ import type { AnyProtocol, Protocol } from "./types.ts";
 export type {
   EndReason,
   EventHandlers,
+  PresenceMember,
+  PresenceOptions,
   RequestHandlers,
   Session,
   SessionLimits,
@@ -63,7 +66,14 @@ export type {
   SessionStats,
 } from "./api.ts";
 export { MemoryStore } from "./memory_store.ts";
-export type { LogWindow, Maybe, SessionRecord, SessionStore } from "./store.ts";
+export type {
+  LogWindow,
+  Maybe,
+  PresenceEntry,
+  PresenceWrite,
+  SessionRecord,
+  SessionStore,
+} from "./store.ts";
 
 /**
  * Creates the session layer for a protocol: pass its `hooks` to `serve()` or a
@@ -103,6 +113,8 @@ export function sessions<P extends Protocol = AnyProtocol, T = unknown>(
   const opts = options as unknown as SessionOptions<AnyProtocol, T>;
   const core = new Core<T>(opts);
   const dispatch = new Dispatch<T>(core);
+  const presence = opts.presence ? new Presence<T>(core, opts.presence) : undefined;
+  core.presence = presence;
   const plain = opts.plain;
   const helloTimeout = opts.helloTimeout ?? 10_000;
 
@@ -186,6 +198,10 @@ export function sessions<P extends Protocol = AnyProtocol, T = unknown>(
           core.noteEpoch(data, true);
           return true;
         }
+        if (topic.startsWith(RELAYED_PRESENCE)) {
+          presence?.relayed(topic.slice(RELAYED_PRESENCE.length), data);
+          return true;
+        }
         if (topic.startsWith(RELAYED_ROOM)) {
           core.relayedRoom(topic.slice(RELAYED_ROOM.length), data);
           return true;
@@ -196,6 +212,7 @@ export function sessions<P extends Protocol = AnyProtocol, T = unknown>(
     relayRestored() {
       // What other instances published while the relay was down reached nobody here.
       core.hintRooms(core.localRooms()).catch((error) => core.report(null, error));
+      presence?.resync();
       plain?.relayRestored?.();
     },
     async stop() {
@@ -255,8 +272,14 @@ export function sessions<P extends Protocol = AnyProtocol, T = unknown>(
     stats() {
       let connected = 0;
       for (const session of core.bySid.values()) if (session.link) connected++;
-      return { sessions: core.bySid.size, connected, ...core.counts };
+      return {
+        sessions: core.bySid.size,
+        connected,
+        ...core.counts,
+        presence: presence?.count ?? 0,
+      };
     },
+    presence: (room) => presence ? presence.members(room) : Promise.resolve([]),
     close: () => core.close(),
   };
 }

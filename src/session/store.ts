@@ -89,6 +89,51 @@ export interface SessionStore {
   loadSession?(sid: string): Maybe<SessionRecord | undefined>;
   /** Forgets a session. */
   removeSession?(sid: string): Maybe<void>;
+  /**
+   * Presence in a shared store: sets a member (see {@linkcode PresenceWrite}).
+   *
+   * @returns 0 refused (full), 1 set, 2 set but the owner's lease had lapsed (its other
+   * members may be gone from the store: assert them again).
+   */
+  presenceSet?(write: PresenceWrite): Maybe<number>;
+  /** Removes the members `pids` of `room` that `owner` still holds. */
+  presenceRemove?(room: string, owner: string, pids: string[]): Maybe<void>;
+  /** The members of `room` whose owner's lease holds (the others are removed). */
+  presenceRead?(room: string): Maybe<PresenceEntry[]>;
+  /**
+   * Renews `owner`'s lease for `lease` ms and keeps `rooms` from expiring.
+   *
+   * @returns Whether the lease was still there, and which of `others` hold a lease.
+   */
+  presenceBeat?(
+    owner: string,
+    lease: number,
+    rooms: string[],
+    others: string[],
+  ): Maybe<{ renewed: boolean; alive: boolean[] }>;
+}
+
+/** A presence member as a shared store keeps it: public id, owning instance, data (JSON). */
+export type PresenceEntry = [pid: string, owner: string, json: string];
+
+/**
+ * A presence member to set: member `pid` of `room`, held by instance `owner`, shown as `json`.
+ * With `max` > 0, a new member is refused when the room has `max` already. The owner's lease,
+ * if it had lapsed, is taken again for `lease` ms.
+ */
+export interface PresenceWrite {
+  /** The room. */
+  room: string;
+  /** The member: its session's public id. */
+  pid: string;
+  /** The instance that holds the member. */
+  owner: string;
+  /** What the member shows, as JSON. */
+  json: string;
+  /** The most members the room may have for a new one to be set; 0 for no limit. */
+  max: number;
+  /** The owner's lease, in milliseconds. */
+  lease: number;
 }
 
 /** What a shared store keeps of a session, so that another instance can resume it. */
@@ -105,6 +150,8 @@ export interface SessionRecord {
   rooms: string[];
   /** The last client sequence number handled. */
   lastSeq: number;
+  /** Its presence data (JSON), by room (with presence on). */
+  presence?: [room: string, json: string][];
 }
 
 /** The defaults of {@linkcode LogWindow}. */

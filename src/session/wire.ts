@@ -27,8 +27,9 @@ export type ClientFrame =
   | { t: "g"; s: string; p: Position }
   | { t: "e"; q: number; e: string; d?: unknown }
   | { t: "r"; q: number; e: string; d?: unknown }
-  | { t: "j"; q: number; r: string }
+  | { t: "j"; q: number; r: string; d?: unknown }
   | { t: "l"; q: number; r: string }
+  | { t: "y"; q: number; r: string; d?: unknown }
   | { t: "res"; q: number; i: number; d?: unknown; err?: ErrorBody }
   | { t: "bye" };
 
@@ -37,6 +38,9 @@ export type ClientFrame =
  * offset. `p` says that stream `s` holds entries up to `o` (a client behind it has a gap to
  * fill); `lost` that the entries of `s` up to `o` that the client lacks can no longer be
  * replayed; `epoch` that the store lost its history and every stream starts over in `e`.
+ * Presence frames are not numbered (they are state, not history): `ps` is the members of
+ * room `s` (`m`: `[pid, data]` pairs), `pi` that member `p` is in with data `d` (new, or
+ * changed), `po` that it left.
  */
 export type ServerFrame =
   | {
@@ -56,7 +60,10 @@ export type ServerFrame =
   | { t: "ack"; q: number }
   | { t: "p"; s: string; o: number }
   | { t: "lost"; s: string; o: number }
-  | { t: "epoch"; e: string };
+  | { t: "epoch"; e: string }
+  | { t: "ps"; s: string; m: unknown }
+  | { t: "pi"; s: string; p: string; d: unknown }
+  | { t: "po"; s: string; p: string };
 
 /** Whether a value contains bytes anywhere (they travel base64-encoded, flagged `b: 1`). */
 export function hasBytes(value: unknown, depth = 0): boolean {
@@ -185,7 +192,11 @@ export function parseClientFrame(text: string): ClientFrame | undefined {
     case "R":
       return { t: "r", q: 0, e: f[1] as string, d: f[2] };
     case "j":
-      return { t: "j", q: 0, r: f[1] as string };
+      return f.length > 2
+        ? { t: "j", q: 0, r: f[1] as string, d: f[2] }
+        : { t: "j", q: 0, r: f[1] as string };
+    case "y":
+      return { t: "y", q: 0, r: f[1] as string, d: f[2] };
     case "l":
       return { t: "l", q: 0, r: f[1] as string };
     case "a":
@@ -240,6 +251,12 @@ export function parseServerFrame(text: string): ServerFrame | undefined {
       return { t: "lost", s: o as unknown as string, o: f[2] as number };
     case "n":
       return { t: "epoch", e: o as unknown as string };
+    case "s":
+      return { t: "ps", s: o as unknown as string, m: f[2] };
+    case "i":
+      return { t: "pi", s: o as unknown as string, p: f[2] as string, d: f[3] };
+    case "o":
+      return { t: "po", s: o as unknown as string, p: f[2] as string };
     default:
       return undefined;
   }

@@ -5,7 +5,8 @@
  * uncaught exception, console error and log error it produces.
  */
 
-import { env, which } from "./harness.ts";
+import { removeDir, tempDir, writeBytes } from "./files.ts";
+import { which } from "./harness.ts";
 import { type Child, spawn } from "./process.ts";
 import { deferred, waitFor, within } from "./wait.ts";
 
@@ -43,46 +44,6 @@ interface DenoKill {
 }
 interface NodeKill {
   kill(pid: number, signal: string): void;
-}
-
-interface DenoFiles {
-  makeTempDir(o: { prefix: string }): Promise<string>;
-  mkdir(path: string, o: { recursive: boolean }): Promise<void>;
-  writeFile(path: string, data: Uint8Array): Promise<void>;
-  remove(path: string, o: { recursive: boolean }): Promise<void>;
-}
-interface NodeFiles {
-  mkdtemp(prefix: string): Promise<string>;
-  mkdir(path: string, o: { recursive: boolean }): Promise<unknown>;
-  writeFile(path: string, data: Uint8Array): Promise<void>;
-  rm(path: string, o: { recursive: boolean; force: boolean }): Promise<void>;
-}
-
-const denoFiles = (globalThis as unknown as { Deno?: DenoFiles }).Deno;
-// Bun has no temporary-folder API of its own; its node:fs does. The specifier is a variable
-// so that Deno's type check does not look for Node's types.
-const nodeFsSpecifier = "node:fs/promises";
-const nodeFiles: NodeFiles | undefined = denoFiles
-  ? undefined
-  : (await import(nodeFsSpecifier)) as NodeFiles;
-
-function tempDir(prefix: string): Promise<string> {
-  if (denoFiles) return denoFiles.makeTempDir({ prefix });
-  return nodeFiles!.mkdtemp(`${env("TMPDIR") ?? "/tmp"}/${prefix}`);
-}
-
-async function removeDir(path: string): Promise<void> {
-  try {
-    if (denoFiles) await denoFiles.remove(path, { recursive: true });
-    else await nodeFiles!.rm(path, { recursive: true, force: true });
-  } catch { /* gone already */ }
-}
-
-/** Writes `data` to `path`, creating its folder. */
-async function writeBytes(path: string, data: Uint8Array): Promise<void> {
-  const dir = path.slice(0, path.lastIndexOf("/"));
-  await (denoFiles ?? nodeFiles)!.mkdir(dir, { recursive: true });
-  await (denoFiles ?? nodeFiles)!.writeFile(path, data);
 }
 
 /** Sends SIGKILL to a whole process group; quiet when the group is gone already. */

@@ -4,8 +4,9 @@
  * under `deno test` and `bun test`.
  *
  * A test that needs something this machine may lack (Chromium, redis-server) registers with
- * `requires`; where it is missing the test is skipped with the reason, unless
- * `WSKIT_NO_SKIP=1` is set (CI sets it), in which case the skip becomes a failure.
+ * `requires` (or `skip`, with a reason found at load time); where it is missing the test is
+ * skipped with the reason, unless `WSKIT_NO_SKIP=1` is set (CI sets it), in which case the
+ * skip becomes a failure.
  */
 
 /** A runtime the suite runs on. */
@@ -25,6 +26,16 @@ export interface TestOptions {
   requires?: string[];
   /** Keep Deno's op and resource sanitizers on. Default true. */
   sanitize?: boolean;
+  /**
+   * Why the test cannot run here, found at load time (an npm package that cannot be
+   * installed): skip with this reason (or fail under CI), as for `requires`.
+   */
+  skip?: string | undefined;
+  /**
+   * The runtimes the test is about (a Deno permission, a shebang that names Deno): elsewhere
+   * it does not apply and is left out, with its reason, even under `WSKIT_NO_SKIP=1`.
+   */
+  only?: { runtime: Runtime; because: string };
 }
 
 type TestFn = () => void | Promise<void>;
@@ -97,8 +108,14 @@ export function test(name: string, fn: TestFn, options: TestOptions = {}): void 
   const timeout = options.timeout ?? 20_000;
   const missing = (options.requires ?? []).filter((c) => which(c) === null);
   const fullName = `[${runtime}] ${name}`;
-  if (missing.length > 0) {
-    const reason = `needs ${missing.join(", ")} on PATH`;
+  if (options.only && options.only.runtime !== runtime) {
+    const why = `${options.only.runtime} only: ${options.only.because}`;
+    if (deno) deno.test({ name: `${fullName} (${why})`, fn: async () => {}, ignore: true });
+    else bunTest!.test.skip(`${fullName} (${why})`, () => {});
+    return;
+  }
+  const reason = missing.length > 0 ? `needs ${missing.join(", ")} on PATH` : options.skip;
+  if (reason !== undefined) {
     if (env("WSKIT_NO_SKIP") === "1") {
       const fail = () => {
         throw new Error(`Cannot run: ${reason} (WSKIT_NO_SKIP=1 turns this skip into a failure)`);

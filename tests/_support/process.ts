@@ -211,6 +211,28 @@ export async function waitForStart(child: Child, re: RegExp, timeout = 15_000): 
   }
 }
 
+/**
+ * Runs `cmd args` to its end, killed after `ms`; resolves with what went wrong (the exit code
+ * and the first lines of stderr, where tools such as npm say what failed), or `undefined`.
+ */
+export async function runToEnd(
+  cmd: string,
+  args: string[],
+  ms: number,
+  env: Record<string, string> = {},
+): Promise<string | undefined> {
+  const child = spawn(cmd, args, env);
+  try {
+    const code = await within(child.exited, `${cmd} ${args[0]}`, ms);
+    if (code === 0) return undefined;
+    const said = child.stderr().trim().split("\n").filter(Boolean).slice(0, 3).join(" / ");
+    return `${cmd} ${args[0]} exited with ${code}: ${said.slice(0, 400)}`;
+  } catch (e) {
+    await child.stop();
+    return (e as Error).message;
+  }
+}
+
 /** Kills every child still running, and refuses new ones (an interrupted benchmark). */
 export async function killAll(): Promise<void> {
   stopping = true;
@@ -282,21 +304,31 @@ async function running(child: Child, what: string, url: RegExp): Promise<Running
   };
 }
 
-let clientBuild: Promise<void> | undefined;
+/** The builds run so far in this process, by script. */
+const builds = new Map<string, Promise<void>>();
+
+/** Runs a build script of `scripts/` once per test process. */
+function buildOnce(script: string, what: string): Promise<void> {
+  let build = builds.get(script);
+  if (!build) {
+    build = (async () => {
+      const flags = ["--allow-read", "--allow-write", "--allow-run"];
+      const child = spawn(runtimeBin("deno"), ["run", ...flags, `${root}scripts/${script}`]);
+      const code = await within(child.exited, `the build of ${what}`, 60_000);
+      if (code !== 0) throw new Error(`Cannot build ${what}:\n${child.stderr()}`);
+    })();
+    builds.set(script, build);
+  }
+  return build;
+}
 
 /**
- * Builds the chat app's browser client (`deno task build:client`) once per test process: the
- * app serves it, git ignores it, and this way it is never older than `src/`.
+ * Builds the browser module that servers answer `/wskit/client.js` with (`deno task
+ * build:browser`) once per test process: git ignores it, and this way it is never older
+ * than `src/`.
  */
-export function buildBrowserClient(): Promise<void> {
-  clientBuild ??= (async () => {
-    const script = `${root}scripts/build_client.ts`;
-    const flags = ["--allow-read", "--allow-write", "--allow-run"];
-    const child = spawn(runtimeBin("deno"), ["run", ...flags, script]);
-    const code = await within(child.exited, "the build of the browser client", 60_000);
-    if (code !== 0) throw new Error(`Cannot build the browser client:\n${child.stderr()}`);
-  })();
-  return clientBuild;
+export function buildBrowserModule(): Promise<void> {
+  return buildOnce("build_browser.ts", "the browser module");
 }
 
 /** Starts `examples/<name>.ts` on `runtime` and waits for the line with its URL. */
@@ -305,7 +337,7 @@ export async function startExample(
   name: string,
   args: string[] = [],
 ): Promise<RunningExample> {
-  if (name.startsWith("chat_app/")) await buildBrowserClient();
+  if (name.startsWith("chat_app/")) await buildBrowserModule();
   const [cmd, argv] = runArgs(runtime, `examples/${name}.ts`, args);
   return await running(spawn(cmd, argv), `${name} on ${runtime}`, /ws:\/\/\S+/);
 }
@@ -316,7 +348,7 @@ export async function startExample(
  * worker has printed a line ending in "ready": a worker still loading would miss a signal.
  */
 export async function startServe(file: string, parallel: boolean): Promise<RunningExample> {
-  if (file.startsWith("examples/chat_app/")) await buildBrowserClient();
+  if (file.startsWith("examples/chat_app/")) await buildBrowserModule();
   const args = ["serve", ...(parallel ? ["--parallel"] : []), "--allow-net"];
   args.push("--host", "127.0.0.1", "--port", String(freePort()), `${root}${file}`);
   const child = spawn(runtimeBin("deno"), args, parallel ? { DENO_JOBS: "2" } : {});

@@ -19,6 +19,15 @@ export function flagsOf(of: "deno" | "bun") {
     closeFrameOnProtocolError: bun,
 
     /**
+     * Whether a client that goes on sending after the server's close frame still reads it. Bun
+     * ends the connection after the frame; Deno drops it as soon as a data frame follows its
+     * close frame, and the reset that its kernel then sends (unread bytes) can discard the
+     * frame before the client reads it: on a busy machine most of the time
+     * (tests/adversarial/rate_test.ts).
+     */
+    closeFrameToFloodingClient: bun,
+
+    /**
      * The status an upgrade with 200 KB of headers gets, from the runtime's HTTP layer before
      * wskit sees the request: Deno 400, Bun 431 (tests/bad_input_test.ts).
      */
@@ -83,6 +92,20 @@ export function flagsOf(of: "deno" | "bun") {
      * (tests/adversarial/session_fuzz_test.ts).
      */
     rssKeptAfterFuzzMiB: bun ? 48 : 96,
+
+    /**
+     * Whether the server can negotiate permessage-deflate (the `compression` option): Bun can;
+     * Deno's WebSocket server has no compression, and the option is refused there
+     * (tests/compression_test.ts).
+     */
+    compression: bun,
+
+    /**
+     * Whether the runtime's WebSocket client opens a connection whose server chose none of the
+     * subprotocols it offered: Deno's does (with `protocol` ""); Bun's fails it ("Missing client
+     * protocol" in its `error` event, then 1006), as browsers do (tests/client_failure_test.ts).
+     */
+    clientOpensWithoutOfferedProtocol: !bun,
   };
 }
 

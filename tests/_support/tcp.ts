@@ -96,14 +96,20 @@ const bun = (globalThis as unknown as { Bun?: BunNet }).Bun;
 
 function denoConn(c: DenoConn): Conn {
   let chain = Promise.resolve();
+  let broken = false;
   const conn: Conn = new Conn(
     (bytes) => {
+      if (broken) return;
       // Deno writes later: keep a copy, so that the caller may reuse its buffer.
       const d = bytes.slice();
       chain = chain.then(async () => {
         let off = 0;
-        while (off < d.length && !conn.isClosed) off += await c.write(d.subarray(off));
-      }).catch(() => conn.close());
+        while (off < d.length && !conn.isClosed && !broken) off += await c.write(d.subarray(off));
+      }).catch(() => {
+        // The other side is gone, but what it sent before may still wait to be read (a close
+        // frame): writing stops, and the reader ends the connection once it has read it all.
+        broken = true;
+      });
     },
     () => {
       try {

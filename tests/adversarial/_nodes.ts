@@ -20,17 +20,18 @@ export interface Node {
 
 /**
  * Starts one instance on `runtime` against Redis at `redisUrl`; its store waits `storeTimeout`
- * ms for Redis before a write fails.
+ * ms for Redis before a write fails. `fixture` runs another application (with `more`
+ * arguments after those two), such as `tests/fixtures/presence_node.ts`.
  */
 export async function startNode(
   runtime: "deno" | "bun",
   redisUrl: string,
   storeTimeout = 10_000,
+  fixture = "tests/fixtures/session_node.ts",
+  more: string[] = [],
 ): Promise<Node> {
-  const args = [redisUrl, String(storeTimeout)];
-  const child = spawn(
-    ...runArgs(runtime, "tests/fixtures/session_node.ts", args, { deno: ["-A"] }),
-  );
+  const args = [redisUrl, String(storeTimeout), ...more];
+  const child = spawn(...runArgs(runtime, fixture, args, { deno: ["-A"] }));
   const line = await waitForStart(child, /^listening ws:\/\//);
   const url = line.slice("listening ".length);
   return {

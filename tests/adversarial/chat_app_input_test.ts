@@ -7,27 +7,16 @@ import { assertEquals, assertNotEquals, assertRejects } from "@std/assert";
 import { chatApp, MAX_TEXT } from "../../examples/chat_app/room.ts";
 import type { ChatProtocol } from "../../examples/chat_app/protocol.ts";
 import { RemoteError, serve, SessionClient } from "@wskit/wskit";
+import { captureConsole } from "../_support/console.ts";
 import { test } from "../_support/harness.ts";
 import { deferred, within } from "../_support/wait.ts";
 import { TestClient } from "../_support/ws.ts";
-
-/** Runs `body` with console.error recorded (the chat's error hook prints there). */
-async function recordingErrors(body: (errors: unknown[][]) => Promise<void>): Promise<void> {
-  const errors: unknown[][] = [];
-  const original = console.error;
-  console.error = (...args: unknown[]) => void errors.push(args);
-  try {
-    await body(errors);
-  } finally {
-    console.error = original;
-  }
-}
 
 /** The same client, with the types taken off: it can send what no typed caller would. */
 type Untyped = { request(event: string, payload: unknown): Promise<unknown> };
 
 test("chat: a page's requests named after Object.prototype, or shaped wrong, are refused", async () => {
-  await recordingErrors(async (errors) => {
+  await captureConsole(async ({ error: errors }) => {
     const server = await serve(chatApp().hooks, { port: 0 });
     const c = new SessionClient<ChatProtocol>(`${server.url}?name=ada`, { heartbeat: false });
     const untyped = c as unknown as Untyped;
@@ -70,7 +59,7 @@ test("chat: a page's requests named after Object.prototype, or shaped wrong, are
 });
 
 test("chat: a plain client's frames of every JSON type get an error or count as text", async () => {
-  await recordingErrors(async (errors) => {
+  await captureConsole(async ({ error: errors }) => {
     const server = await serve(chatApp().hooks, { port: 0 });
     const plain = await TestClient.connect(server.url);
     const other = await TestClient.connect(server.url);

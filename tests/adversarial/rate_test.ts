@@ -1,10 +1,11 @@
-// The rate limit against clients that keep sending: the close frame with 1008 reaches them on
-// both runtimes, and the bucket refills at the configured rate (a steady rate above it is
+// The rate limit against clients that keep sending: the close frame with 1008 reaches them
+// (on Deno, only those that stop sending once it is sent: see flags.closeFrameToFloodingClient), and the bucket refills at the configured rate (a steady rate above it is
 // refused, a steady rate below it is not), which an instant flood alone could not show.
 
-import { assertEquals, assertGreater } from "@std/assert";
+import { assert, assertEquals, assertGreater } from "@std/assert";
 import type { Hooks, Server } from "@wskit/wskit";
 import { test } from "../_support/harness.ts";
+import { flags } from "../_support/runtime_flags.ts";
 import { rawWebSocket } from "../_support/raw_ws.ts";
 import { frame } from "../_support/ws_wire.ts";
 import { withServer } from "../_support/serve.ts";
@@ -24,7 +25,7 @@ test("rateLimit: a client flooding past the limit gets the 1008 close frame on b
 });
 
 test(
-  "rateLimit: a raw client that never stops sending still reads 1008 before the end",
+  "rateLimit: a raw client that never stops sending is closed with 1008 (on Deno its reset may hide the frame)",
   async () => {
     await withServer(echo, async (server) => {
       const raw = await rawWebSocket(server.port);
@@ -35,7 +36,9 @@ test(
         await new Promise((r) => setTimeout(r, 1));
       }
       await within(raw.conn.closed, "the connection to end");
-      assertEquals(raw.closeCode(), 1008);
+      const code = raw.closeCode();
+      if (flags.closeFrameToFloodingClient) assertEquals(code, 1008);
+      else assert(code === 1008 || code === undefined, `close code ${code}`);
       await waitFor(() => server.stats().closed.rateLimit === 1, "the counter");
     }, { rateLimit: { messages: 5, burst: 1000 } });
   },

@@ -35,6 +35,7 @@ const statusBox = $("status");
 const statusText = $("status-text");
 const countdown = $("status-countdown");
 const online = $("online");
+const membersList = $("members");
 const outbox = $("outbox");
 const outboxList = $("outbox-list");
 const nameForm = $("name-form");
@@ -166,6 +167,7 @@ function showState(state, reason) {
   input.placeholder = state === "connected" ? "Message" : "Message (sent when connected)";
   // Who is online is known only while connected.
   online.hidden = state !== "connected";
+  membersList.hidden = state !== "connected";
   if (state === "connected") wasConnected = true;
   else if (wasConnected) {
     wasConnected = false;
@@ -251,8 +253,7 @@ const view = {
     retryAt = at ?? null;
     showState(state, reason);
   },
-  welcome({ name, online: count, again }) {
-    online.textContent = count + " online";
+  welcome({ name, again }) {
     const picked = stored();
     if (again) system("Reconnected");
     else if (picked && picked === name) system("Welcome back, " + picked + "!");
@@ -262,16 +263,22 @@ const view = {
     if (document.activeElement !== nameInput) nameInput.value = name;
     nameInput.dataset.current = name;
   },
-  joined({ name, online: count }) {
-    online.textContent = count + " online";
+  joined({ name }) {
     for (const [who, join] of recentJoins) {
       if (Date.now() - join.at > 10000) recentJoins.delete(who);
     }
     recentJoins.set(name, { item: system(name + " joined"), at: Date.now() });
   },
-  left({ name, online: count }) {
-    online.textContent = count + " online";
+  left({ name }) {
     system(name + " left");
+  },
+  members(names) {
+    online.textContent = names.length + " online";
+    membersList.replaceChildren(...names.map((name) => {
+      const item = el("li", "", name);
+      item.style.setProperty("--hue", String(hue(name)));
+      return item;
+    }));
   },
   renamed({ from, name, own }) {
     const join = recentJoins.get(from);

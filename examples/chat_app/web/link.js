@@ -44,6 +44,8 @@ import { NAME_REFUSED, NAME_TAKEN } from "./close_codes.js";
  * @property {(m: { name: string, text: string, own: boolean, id: number }) => void} message
  *   Own: the server's copy of `say()` number `id`.
  * @property {(m: { id: number, text: string, status: OutgoingStatus, detail?: string }) => void} outgoing
+ * @property {(names: string[]) => void} members Who is in the room now, on every server
+ *   instance (the room's presence), sorted.
  * @property {(text: string, about?: "rename" | "name") => void} problem The server refused
  *   something: `"rename"` a rename, `"name"` the name asked for at connect (the page is back
  *   as a guest).
@@ -67,6 +69,7 @@ import { NAME_REFUSED, NAME_TAKEN } from "./close_codes.js";
  * @returns {Chat}
  */
 export function connectChat(url, view, options = {}) {
+  const ROOM = "chat";
   let wanted = options.name || ""; // the name the person picked
   let me = ""; // the name the server knows this person by
   let online = 0;
@@ -144,6 +147,17 @@ export function connectChat(url, view, options = {}) {
       view.outgoing({ id: ref, text, status: "unconfirmed" });
     }
     if (e.reason !== "new-session") view.problem("Some messages may have been missed while away");
+  });
+
+  // Who is online: the room's presence, kept by the session client (the server puts each
+  // member's name in it), so the count and the list are the same in every tab.
+  chat.addEventListener("presence", (e) => {
+    if (e.room !== ROOM) return;
+    const names = [...chat.presence(ROOM).values()].map((data) => {
+      const name = data && typeof data === "object" && "name" in data ? data.name : "";
+      return typeof name === "string" ? name : "";
+    });
+    view.members(names.sort((a, b) => a.localeCompare(b)));
   });
 
   chat.on("welcome", (m) => {
