@@ -38,8 +38,8 @@ interface Log {
   /** Index in `texts` of the oldest entry still kept. */
   head: number;
   texts: string[];
-  /** When each entry was appended. */
-  ats: number[];
+  /** When each entry was appended, at the same index (typed: nothing for the collector). */
+  ats: Float64Array;
   bytes: number;
   /**
    * Its places in the store-wide order that are stale: those of entries its own window took,
@@ -49,6 +49,8 @@ interface Log {
   /** Dropped: all its places in the store-wide order are stale. */
   dropped: boolean;
 }
+
+const NO_TIMES = new Float64Array(0);
 
 /** The offset of the oldest entry `log` keeps (`last + 1` when it keeps none). */
 function firstOffset(log: Log): number {
@@ -107,7 +109,7 @@ export class MemoryStore implements SessionStore {
   #log(stream: string): Log {
     let log = this.#logs.get(stream);
     if (!log) {
-      log = { last: 0, head: 0, texts: [], ats: [], bytes: 0, stale: 0, dropped: false };
+      log = { last: 0, head: 0, texts: [], ats: NO_TIMES, bytes: 0, stale: 0, dropped: false };
       this.#logs.set(stream, log);
     }
     return log;
@@ -125,12 +127,12 @@ export class MemoryStore implements SessionStore {
     this.#count--;
     if (log.head === texts.length) {
       log.texts = [];
-      log.ats = [];
+      log.ats = NO_TIMES;
       log.head = 0;
     } else if (log.head > 1024 && log.head * 2 > texts.length) {
       // Compact once the dead prefix is as long as what is kept.
       log.texts = texts.slice(log.head);
-      log.ats = log.ats.slice(log.head);
+      log.ats = log.ats.slice(log.head, texts.length);
       log.head = 0;
     }
   }
@@ -203,7 +205,14 @@ export class MemoryStore implements SessionStore {
     const text = flat(prefix + offset + suffix);
     const now = this.#now();
     log.texts.push(text);
-    log.ats.push(now);
+    let ats = log.ats;
+    const at = log.texts.length - 1;
+    if (at === ats.length) {
+      log.ats = new Float64Array(Math.max(16, at * 2));
+      log.ats.set(ats);
+      ats = log.ats;
+    }
+    ats[at] = now;
     const size = text.length + ENTRY_COST;
     log.bytes += size;
     this.#bytes += size;
@@ -247,7 +256,7 @@ export class MemoryStore implements SessionStore {
     this.#count -= kept;
     log.dropped = true;
     log.texts = [];
-    log.ats = [];
+    log.ats = NO_TIMES;
     log.head = 0;
     log.bytes = 0;
     this.#logs.delete(stream);
