@@ -32,6 +32,7 @@ import {
   type NetUse,
   onShutdown,
   PORT,
+  refuse,
   serveOptions,
   start,
   urlOf,
@@ -62,29 +63,23 @@ const APP = {
   },
 } satisfies Command;
 
-/** Node's `process` and `fs`, which Deno 2 and Bun both have, as far as they are used here. */
-interface Node {
-  process: { exit(code: number): never };
-  fs: { readFile(path: string, encoding: "utf8"): Promise<string> };
-}
-
-/** Says in one line what is wrong with the command line, as `commandLine` does; exits 2. */
-function badCommandLine(reason: string): never {
-  console.error(`${APP.name}: Cannot start: ${reason} (see --help)`);
-  return (globalThis as unknown as Node).process.exit(2);
+/** Node's `fs`, which Deno 2 and Bun both have, as far as it is used here. */
+interface NodeFs {
+  readFile(path: string, encoding: "utf8"): Promise<string>;
 }
 
 /** The text of `--cert` and `--key`, or `undefined` without them. */
 async function tlsFiles(cert: string | undefined, key: string | undefined) {
   if (cert === undefined && key === undefined) return undefined;
-  if (cert === undefined || key === undefined) badCommandLine("--cert and --key go together");
+  if (cert === undefined || key === undefined) refuse(APP, "--cert and --key go together");
   // A variable, so that Deno's type check does not look for Node's types.
   const fsSpecifier = "node:fs/promises";
-  const fs = (await import(fsSpecifier)) as Node["fs"];
+  const fs = (await import(fsSpecifier)) as NodeFs;
   try {
     return { cert: await fs.readFile(cert, "utf8"), key: await fs.readFile(key, "utf8") };
   } catch (error) {
-    return badCommandLine(
+    return refuse(
+      APP,
       (error as Error).name === "NotCapable"
         ? "reading --cert and --key needs Deno's --allow-read"
         : `cannot read --cert or --key: ${(error as Error).message}`,
@@ -96,7 +91,7 @@ async function tlsFiles(cert: string | undefined, key: string | undefined) {
 function refusedTls(error: unknown): never {
   const message = error instanceof Error ? error.message : "";
   if (/^Cannot serve: .*tls\./.test(message)) {
-    badCommandLine(`--cert and --key: ${message.slice("Cannot serve: ".length)}`);
+    refuse(APP, `--cert and --key: ${message.slice("Cannot serve: ".length)}`);
   }
   throw error;
 }
