@@ -37,11 +37,10 @@ export async function serve<T = unknown>(
 ): Promise<Server<T>> {
   const tls = checkTls(options.tls);
   const checked = tls ? { ...options, tls } : options;
-  let server: Server<T>;
   if ("Bun" in globalThis) {
-    server = await (await import("./adapters/_bun_serve.ts")).serve(hooks, checked);
+    return await (await import("./adapters/_bun_serve.ts")).serve(hooks, checked);
   } else if ("Deno" in globalThis) {
-    server = await (await import("./adapters/_deno_serve.ts")).serve(hooks, checked);
-  } else throw new Error("Cannot serve: this runtime is neither Deno nor Bun");
-  return tls ? { ...server, url: server.url.replace(/^ws:/, "wss:") } : server;
+    return await (await import("./adapters/_deno_serve.ts")).serve(hooks, checked);
+  }
+  throw new Error("Cannot serve: this runtime is neither Deno nor Bun");
 }

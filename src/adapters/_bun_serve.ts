@@ -37,7 +37,7 @@ export function serve<T = unknown>(
   const fetch = options.fetch;
   const clientModule = clientModuleFor(options);
   const bun = (globalThis as unknown as { Bun: BunServeTls }).Bun;
-  const tls = options.tls && { cert: options.tls.cert, key: options.tls.key };
+  const tls = options.tls; // checked by serve(): the certificate and key alone
   let server: ReturnType<BunServe["serve"]>;
   try {
     server = bun.serve({
@@ -65,6 +65,7 @@ export function serve<T = unknown>(
   return Promise.resolve(serverHandle(handler, {
     hostname: server.hostname,
     port: server.port,
+    secure: tls !== undefined,
     stop: () => server.stop(true),
   }));
 }

@@ -29,7 +29,7 @@ export function serve<T = unknown>(
   const handler = createHandler(hooks, endpoint);
   const fetch = options.fetch;
   const clientModule = clientModuleFor(options);
-  const tls = options.tls && { cert: options.tls.cert, key: options.tls.key };
+  const tls = options.tls; // checked by serve(): the certificate and key alone
   let server: DenoHttpServer;
   try {
     server = (globalThis as unknown as DenoGlobal).Deno.serve(
@@ -48,6 +48,7 @@ export function serve<T = unknown>(
   return Promise.resolve(serverHandle(handler, {
     hostname: addr.hostname,
     port: addr.port,
+    secure: tls !== undefined,
     stop: () => server.shutdown(),
   }));
 }

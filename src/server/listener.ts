@@ -35,6 +35,8 @@ export async function answerPlain(
 export interface Listening {
   hostname: string;
   port: number;
+  /** Whether it listens with TLS (`wss:`). */
+  secure: boolean;
   /** Stops listening and drops whatever connections remain. */
   stop(): Promise<void>;
 }
@@ -75,7 +77,7 @@ export function serverHandle<T>(endpoint: WebSocketEndpoint<T>, listening: Liste
   let stopping: Promise<void> | undefined;
   return {
     ...endpointFacade(endpoint),
-    url: `ws://${host}:${listening.port}/`,
+    url: `${listening.secure ? "wss" : "ws"}://${host}:${listening.port}/`,
     port: listening.port,
     hostname: listening.hostname,
     finished,

@@ -218,7 +218,7 @@ export interface WebSocketEndpoint<T = unknown> {
  * @typeParam T The per-connection data type.
  */
 export interface Server<T = unknown> extends WebSocketEndpoint<T> {
-  /** The WebSocket URL clients connect to, such as `ws://127.0.0.1:8000/`. */
+  /** The WebSocket URL clients connect to, such as `ws://127.0.0.1:8000/` (`wss://` with `tls`). */
   readonly url: string;
   /** The port the server listens on. */
   readonly port: number;
