@@ -30,7 +30,7 @@ const CRLF = encoder.encode("\r\n");
 
 /** Encodes a command as an array of bulk strings. */
 export function encodeCommand(args: readonly (string | number | Uint8Array)[]): Uint8Array {
-  return withLast(encodePrefix(args.slice(0, -1), args.length), args.at(-1)!);
+  return encodePrefix(args, args.length);
 }
 
 /**
@@ -43,17 +43,21 @@ export function encodePrefix(
   count: number,
 ): Uint8Array {
   const parts: Uint8Array[] = [encoder.encode(`*${count}\r\n`)];
-  for (const arg of args) {
-    const bytes = arg instanceof Uint8Array ? arg : encoder.encode(String(arg));
-    parts.push(encoder.encode(`$${bytes.length}\r\n`), bytes, CRLF);
-  }
+  for (const arg of args) pushBulk(parts, arg);
   return concat(parts);
 }
 
 /** A command: a prefix from {@linkcode encodePrefix} and its last argument. */
 export function withLast(prefix: Uint8Array, last: string | number | Uint8Array): Uint8Array {
-  const bytes = last instanceof Uint8Array ? last : encoder.encode(String(last));
-  return concat([prefix, encoder.encode(`$${bytes.length}\r\n`), bytes, CRLF]);
+  const parts = [prefix];
+  pushBulk(parts, last);
+  return concat(parts);
+}
+
+/** Adds the parts of one bulk string: its length line, its bytes, CRLF. */
+function pushBulk(parts: Uint8Array[], arg: string | number | Uint8Array): void {
+  const bytes = arg instanceof Uint8Array ? arg : encoder.encode(String(arg));
+  parts.push(encoder.encode(`$${bytes.length}\r\n`), bytes, CRLF);
 }
 
 /** The bytes of `parts`, one after the other. */
