@@ -2,7 +2,7 @@
 // permission (with a terminal or without) each end in one line and a documented exit code,
 // never a prompt or a stack trace; a signal ends a server soon (times printed) even when a
 // client never answers its close; the shebang runs `./examples/chat.ts` on Deno. Children run
-// on the runtime of the test; what is Deno's alone is skipped on Bun. The flag parser they
+// on the runtime of the test; what is Deno's alone runs on Deno only. The flag parser they
 // share (examples/_flags.ts) is tried in-process first.
 import { assert, assertEquals, assertMatch, assertThrows } from "@std/assert";
 import { type Command, parse, usage, UsageError } from "../examples/_flags.ts";
@@ -276,11 +276,6 @@ test(
   { timeout: 120_000 },
 );
 
-/** A test of `what`, a thing Deno has and Bun not. */
-function denoOnly(what: string): { runtime: "deno"; because: string } {
-  return { runtime: "deno", because: `it tries ${what}, which Bun has not` };
-}
-
 test(
   "the examples on Deno without --allow-net, and without a terminal, print the command that " +
     "has it and exit 2; that command starts them",
@@ -312,7 +307,7 @@ test(
       }
     }
   },
-  { timeout: 60_000, only: denoOnly("Deno's permissions") },
+  { timeout: 60_000, only: "deno" /* Deno's permissions; Bun has none */ },
 );
 
 test(
@@ -338,7 +333,7 @@ test(
     assertEquals(child.lines.map((l) => l.replace(/\r$/, "")).filter(Boolean), [line], output);
     assertEquals(end.code, 2, output);
   },
-  { timeout: 30_000, requires: ["script"], only: denoOnly("Deno's permission prompt") },
+  { timeout: 30_000, requires: ["script"], only: "deno" /* Deno's permission prompt */ },
 );
 
 test(
@@ -372,5 +367,5 @@ test(
       }
     }
   },
-  { timeout: 60_000, only: denoOnly("a shebang line that names Deno") },
+  { timeout: 60_000, only: "deno" /* a shebang line that names Deno */ },
 );
